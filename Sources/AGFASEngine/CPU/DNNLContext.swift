@@ -1,0 +1,187 @@
+import CDNNL
+import Foundation
+import Synchronization
+
+/// The process-wide oneDNN CPU engine and stream, and a cache of primitives by description.
+///
+/// oneDNN picks AMX, AVX-512 or AVX2 kernels at run time, so one binary runs on any x86-64
+/// machine. Primitive creation (JIT code generation) is slow, so primitives are built once per
+/// shape/type/attribute key and reused.
+final class DNNLContext: @unchecked Sendable {
+  static let shared = DNNLContext()
+
+  let engine: dnnl_engine_t
+  let stream: dnnl_stream_t
+  private let cache = Mutex<[String: DNNLPrimitive]>([:])
+
+  private init() {
+    var engine: dnnl_engine_t?
+    var stream: dnnl_stream_t?
+    let s1 = dnnl_engine_create(&engine, dnnl_cpu, 0)
+    precondition(s1 == dnnl_success, "oneDNN: could not create the CPU engine (status \(s1.rawValue))")
+    let s2 = dnnl_stream_create(&stream, engine, dnnl_stream_default_flags.rawValue)
+    precondition(s2 == dnnl_success, "oneDNN: could not create a stream (status \(s2.rawValue))")
+    self.engine = engine!
+    self.stream = stream!
+  }
+
+  /// The cached primitive for `key`, built by `make` on first use.
+  func primitive(_ key: String, make: () throws -> DNNLPrimitive) throws -> DNNLPrimitive {
+    if let p = cache.withLock({ $0[key] }) { return p }
+    let p = try make()
+    cache.withLock { $0[key] = p }
+    return p
+  }
+}
+
+/// Throws a `TensorError.backend` naming the op and the oneDNN call when `status` is an error.
+@inline(__always)
+func dnnlCheck(_ status: dnnl_status_t, _ op: String, _ call: String) throws {
+  if status != dnnl_success {
+    throw TensorError.backend(op: op, call: call, status: Int(status.rawValue))
+  }
+}
+
+/// A oneDNN memory descriptor built from dims, a data type and a format tag or strides.
+struct DNNLMemoryDesc {
+  var md = dnnl_memory_desc_t()
+
+  init(_ dims: [Int], _ dtype: DType, tag: dnnl_format_tag_t) throws {
+    let d = dims.map(Int64.init)
+    try dnnlCheck(dnnl_memory_desc_init_by_tag(&md, Int32(d.count), d, dtype.dnnl, tag), "memory desc", "init_by_tag")
+  }
+
+  init(_ dims: [Int], _ dtype: DType, strides: [Int]) throws {
+    let d = dims.map(Int64.init)
+    let s = strides.map(Int64.init)
+    try dnnlCheck(
+      dnnl_memory_desc_init_by_strides(&md, Int32(d.count), d, dtype.dnnl, s), "memory desc", "init_by_strides")
+  }
+
+  init(raw: dnnl_memory_desc_t) { md = raw }
+
+  /// Descriptor of a tensor as it is stored (honours channelsLast).
+  init(of t: Tensor) throws {
+    try self.init(t.shape, t.dtype, layout: t.layout)
+  }
+
+  init(_ dims: [Int], _ dtype: DType, layout: Layout) throws {
+    switch layout {
+    case .rowMajor: try self.init(dims, dtype, strides: Shape.strides(dims))
+    case .channelsLast: try self.init(dims, dtype, tag: dnnl_nhwc)
+    }
+  }
+
+  /// Bytes needed to hold memory in this format (blocked formats may pad).
+  var byteSize: Int {
+    var m = md
+    return Int(dnnl_memory_desc_get_size(&m))
+  }
+
+  func equals(_ other: DNNLMemoryDesc) -> Bool {
+    var a = md
+    var b = other.md
+    return dnnl_memory_desc_equal(&a, &b) != 0
+  }
+}
+
+extension DType {
+  var dnnl: dnnl_data_type_t {
+    switch self {
+    case .float32: dnnl_f32
+    case .bfloat16: dnnl_bf16
+    }
+  }
+}
+
+/// A built primitive and its descriptor; destroyed with the cache (i.e. never, in practice).
+final class DNNLPrimitive: @unchecked Sendable {
+  let pd: dnnl_primitive_desc_t
+  let primitive: dnnl_primitive_t
+  let op: String
+
+  /// Builds a primitive from an op descriptor (`desc` points at a dnnl_*_desc_t).
+  init(
+    op: String, desc: UnsafeRawPointer, attr: dnnl_primitive_attr_t? = nil,
+    hint: DNNLPrimitive? = nil
+  ) throws {
+    let ctx = DNNLContext.shared
+    var pd: dnnl_primitive_desc_t?
+    try dnnlCheck(dnnl_primitive_desc_create(&pd, desc, attr, ctx.engine, hint?.pd), op, "primitive_desc_create")
+    var prim: dnnl_primitive_t?
+    try dnnlCheck(dnnl_primitive_create(&prim, pd), op, "primitive_create")
+    self.pd = pd!
+    self.primitive = prim!
+    self.op = op
+  }
+
+  /// Builds a primitive from an already created primitive descriptor (reorder, concat, sum).
+  init(op: String, pd: dnnl_primitive_desc_t) throws {
+    var prim: dnnl_primitive_t?
+    try dnnlCheck(dnnl_primitive_create(&prim, pd), op, "primitive_create")
+    self.pd = pd
+    self.primitive = prim!
+    self.op = op
+  }
+
+  /// The memory descriptor the primitive chose for `query` (e.g. `dnnl_query_weights_md`).
+  func md(_ query: dnnl_query_t, _ index: Int32 = 0) -> DNNLMemoryDesc {
+    DNNLMemoryDesc(raw: dnnl_primitive_desc_query_md(pd, query, index).pointee)
+  }
+
+  /// Runs the primitive on raw buffers: each argument is (DNNL_ARG_*, descriptor, pointer).
+  func execute(_ args: [(Int32, DNNLMemoryDesc, UnsafeMutableRawPointer)]) throws {
+    let ctx = DNNLContext.shared
+    var mems: [dnnl_memory_t?] = []
+    defer { for m in mems { dnnl_memory_destroy(m) } }
+    var execArgs: [dnnl_exec_arg_t] = []
+    for (arg, desc, ptr) in args {
+      var md = desc.md
+      var mem: dnnl_memory_t?
+      try dnnlCheck(dnnl_memory_create(&mem, &md, ctx.engine, ptr), op, "memory_create")
+      mems.append(mem)
+      execArgs.append(dnnl_exec_arg_t(arg: arg, memory: mem))
+    }
+    try dnnlCheck(
+      dnnl_primitive_execute(primitive, ctx.stream, Int32(execArgs.count), execArgs), op, "primitive_execute")
+    try dnnlCheck(dnnl_stream_wait(ctx.stream), op, "stream_wait")
+  }
+
+  /// The implementation oneDNN picked (e.g. "brgconv:avx512_core_amx_bf16").
+  var implementation: String {
+    var name: UnsafePointer<CChar>?
+    _ = withUnsafeMutablePointer(to: &name) {
+      dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, $0)
+    }
+    return name.map { String(cString: $0) } ?? "?"
+  }
+}
+
+/// Copies memory between two descriptors (layout and/or dtype change) with a cached reorder.
+func dnnlReorder(
+  from src: DNNLMemoryDesc, _ srcPtr: UnsafeMutableRawPointer,
+  to dst: DNNLMemoryDesc, _ dstPtr: UnsafeMutableRawPointer, op: String
+) throws {
+  let key = "reorder|\(describe(src))|\(describe(dst))"
+  let prim = try DNNLContext.shared.primitive(key) {
+    let ctx = DNNLContext.shared
+    var pd: dnnl_primitive_desc_t?
+    var s = src.md
+    var d = dst.md
+    try dnnlCheck(
+      dnnl_reorder_primitive_desc_create(&pd, &s, ctx.engine, &d, ctx.engine, nil), op, "reorder_primitive_desc_create")
+    return try DNNLPrimitive(op: op, pd: pd!)
+  }
+  try prim.execute([(DNNL_ARG_FROM, src, srcPtr), (DNNL_ARG_TO, dst, dstPtr)])
+}
+
+/// A cache key for a memory descriptor: its raw bytes (dims, type, format, strides/blocking).
+func describe(_ desc: DNNLMemoryDesc) -> String {
+  let md = desc.md
+  var h = Hasher()
+  withUnsafeBytes(of: md) { h.combine(bytes: $0) }
+  let dims = withUnsafeBytes(of: md.dims) { raw in
+    (0..<Int(md.ndims)).map { raw.load(fromByteOffset: $0 * 8, as: Int64.self) }
+  }
+  return "\(dims)/\(md.data_type.rawValue)/\(h.finalize())"
+}

@@ -1,0 +1,49 @@
+import Synchronization
+
+/// A fixed-size, 64-byte aligned block of memory that one or more tensors read.
+///
+/// Tensors are values: an op never writes into a storage that another tensor can see. The only
+/// writers are the op that allocated the storage (before returning it) and explicit
+/// in-place updates on uniquely held parameters (optimizers).
+public final class TensorStorage: @unchecked Sendable {
+  public let raw: UnsafeMutableRawPointer
+  public let byteCount: Int
+  /// Keeps foreign memory (a memory-mapped file) alive; nil when this storage owns `raw`.
+  private let owner: AnyObject?
+
+  /// Allocates uninitialised memory.
+  public init(byteCount: Int) {
+    self.byteCount = byteCount
+    self.raw = UnsafeMutableRawPointer.allocate(byteCount: max(byteCount, 64), alignment: 64)
+    self.owner = nil
+  }
+
+  /// Wraps memory owned by `owner` (kept alive as long as this storage lives).
+  public init(borrowing raw: UnsafeMutableRawPointer, byteCount: Int, owner: AnyObject) {
+    self.raw = raw
+    self.byteCount = byteCount
+    self.owner = owner
+  }
+
+  /// Backend-specific copies of this storage's contents (e.g. conv weights reordered into
+  /// oneDNN's blocked format), built once and dropped with the storage.
+  private let derived = Mutex<[String: AnyObject]>([:])
+
+  /// The copy of this storage's contents derived under `key`, made on first request.
+  /// Weights are immutable between optimizer steps, so a reorder runs once per step at most.
+  public func derivedValue<T: AnyObject>(_ key: String, make: () throws -> T) rethrows -> T {
+    if let v = derived.withLock({ $0[key] }) as? T { return v }
+    let v = try make()
+    derived.withLock { $0[key] = v }
+    return v
+  }
+
+  /// Drops derived copies; call after writing into this storage in place.
+  public func invalidateDerived() {
+    derived.withLock { $0.removeAll() }
+  }
+
+  deinit {
+    if owner == nil { raw.deallocate() }
+  }
+}

@@ -1,0 +1,11 @@
+import AGFASBench
+import AGFASEngine
+import ArgumentParser
+
+@main
+struct AGFAS: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "agfas",
+    abstract: "AG-FAS face anti-spoofing: reconstruct faces with the DFG, train and run OA-Net.",
+    subcommands: [])
+}
