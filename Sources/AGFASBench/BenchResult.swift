@@ -1,0 +1,50 @@
+import Foundation
+
+/// One timed op: median seconds over the repeats, and the work it does.
+public struct BenchResult: Sendable, Codable {
+  public let op: String
+  public let dtype: String
+  public let seconds: Double
+  public let gflop: Double
+
+  public init(op: String, dtype: String, seconds: Double, gflop: Double) {
+    self.op = op
+    self.dtype = dtype
+    self.seconds = seconds
+    self.gflop = gflop
+  }
+
+  public var gflops: Double { gflop / seconds }
+}
+
+/// Median wall time of `body` over `repeat` runs after two warm-up runs (primitive creation,
+/// weight reorders and page faults happen in the warm-up, as they would once per model load).
+public func medianSeconds(repeat: Int, _ body: () throws -> Void) rethrows -> Double {
+  for _ in 0..<2 { try body() }
+  var times: [Double] = []
+  for _ in 0..<max(1, repeat) {
+    let t = DispatchTime.now().uptimeNanoseconds
+    try body()
+    times.append(Double(DispatchTime.now().uptimeNanoseconds - t) / 1e9)
+  }
+  times.sort()
+  return times[times.count / 2]
+}
+
+/// Renders ours-vs-PyTorch rows as a fixed-width table.
+public func benchTable(ours: [BenchResult], torch: [BenchResult]) -> String {
+  func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
+  func num(_ v: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", v) }
+  var lines = [
+    pad("op", 30) + pad("dtype", 6) + pad("ours ms", 10) + pad("ours GF/s", 11) + pad("torch ms", 10)
+      + pad("torch GF/s", 11) + "speed-up"
+  ]
+  for r in ours {
+    var line = pad(r.op, 30) + pad(r.dtype, 6) + pad(num(r.seconds * 1000, 2), 10) + pad(num(r.gflops), 11)
+    if let t = torch.first(where: { $0.op == r.op && $0.dtype == r.dtype }) {
+      line += pad(num(t.seconds * 1000, 2), 10) + pad(num(t.gflops), 11) + num(t.seconds / r.seconds, 2) + "x"
+    }
+    lines.append(line)
+  }
+  return lines.joined(separator: "\n")
+}
