@@ -19,10 +19,10 @@ public struct BenchResult: Sendable, Codable {
 
 /// Median wall time of `body` over `repeat` runs after two warm-up runs (primitive creation,
 /// weight reorders and page faults happen in the warm-up, as they would once per model load).
-public func medianSeconds(repeat: Int, _ body: () throws -> Void) rethrows -> Double {
+public func medianSeconds(repeats: Int, _ body: () throws -> Void) rethrows -> Double {
   for _ in 0..<2 { try body() }
   var times: [Double] = []
-  for _ in 0..<max(1, repeat) {
+  for _ in 0..<max(1, repeats) {
     let t = DispatchTime.now().uptimeNanoseconds
     try body()
     times.append(Double(DispatchTime.now().uptimeNanoseconds - t) / 1e9)

@@ -39,7 +39,7 @@ struct BenchOps: ParsableCommand {
     guard `repeat` > 0 else { throw ValidationError("--repeat must be at least 1") }
     let threads = ProcessInfo.processInfo.activeProcessorCount
     print("AGFAS engine on \(threads) threads, \(`repeat`) repeats (median)")
-    let ours = try OpsBenchmark.run(dtypes: dtypes, repeat: `repeat`)
+    let ours = try OpsBenchmark.run(dtypes: dtypes, repeats: `repeat`)
     var torch: [BenchResult] = []
     if let python {
       torch = try TorchReference.run(
