@@ -79,6 +79,18 @@ public final class TorchGenerator: @unchecked Sendable {
     try! Tensor(normals(Shape.count(shape)), shape: shape, dtype: dtype)
   }
 
+  /// `n` values uniform in [low, high), as `tensor.uniform_(low, high)` on an fp32 CPU tensor
+  /// (24 random bits each; what nn.init's uniform initialisers draw).
+  public func uniform(_ n: Int, low: Float, high: Float) -> [Float] {
+    (0..<n).map { _ in uniformFloat() * (high - low) + low }
+  }
+
+  /// `n` normals with the given mean and std, as `tensor.normal_(mean, std)` (nn.init.normal_).
+  public func normal(_ n: Int, mean: Float, std: Float) -> [Float] {
+    guard n >= 16 else { return (0..<n).map { _ in Float(scalarNormal() * Double(std) + Double(mean)) } }
+    return normals(n).map { $0 * std + mean }
+  }
+
   private static func boxMuller16(_ p: UnsafeMutablePointer<Float>) {
     for j in 0..<8 {
       let u1 = 1 - p[j]
