@@ -6,6 +6,7 @@ let package = Package(
   products: [
     .library(name: "AGFASEngine", targets: ["AGFASEngine"]),
     .library(name: "AGFASCheckpoint", targets: ["AGFASCheckpoint"]),
+    .library(name: "AGFASNN", targets: ["AGFASNN"]),
     .executable(name: "agfas", targets: ["agfas"]),
   ],
   dependencies: [
@@ -16,6 +17,8 @@ let package = Package(
     .systemLibrary(name: "CDNNL", path: "Sources/CDNNL"),
     .target(name: "AGFASEngine", dependencies: ["CDNNL"]),
     .target(name: "AGFASCheckpoint", dependencies: ["AGFASEngine"]),
+    // Layers named like their PyTorch modules, the parameter tree and state-dict loading.
+    .target(name: "AGFASNN", dependencies: ["AGFASEngine"]),
     .target(name: "AGFASBench", dependencies: ["AGFASEngine"]),
     .executableTarget(
       name: "agfas",
@@ -27,6 +30,9 @@ let package = Package(
       name: "AGFASEngineTests",
       dependencies: ["AGFASEngine", "AGFASCheckpoint"],
       exclude: ["Fixtures"]),
+    .testTarget(
+      name: "AGFASNNTests",
+      dependencies: ["AGFASNN"]),
     .testTarget(
       name: "AGFASCheckpointTests",
       dependencies: ["AGFASCheckpoint"]),
