@@ -19,6 +19,8 @@ let package = Package(
     .target(name: "AGFASCheckpoint", dependencies: ["AGFASEngine"]),
     // Layers named like their PyTorch modules, the parameter tree and state-dict loading.
     .target(name: "AGFASNN", dependencies: ["AGFASEngine"]),
+    // The De-fake Face Generator's diffusion parts: schedulers, UNet, VAE.
+    .target(name: "AGFASDiffusion", dependencies: ["AGFASEngine", "AGFASNN"]),
     .target(name: "AGFASBench", dependencies: ["AGFASEngine"]),
     .executableTarget(
       name: "agfas",
@@ -26,9 +28,16 @@ let package = Package(
         "AGFASEngine", "AGFASBench",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
+    // Fixture reading and tolerance checks shared by the test targets.
+    .target(
+      name: "AGFASTestSupport", dependencies: ["AGFASEngine", "AGFASCheckpoint"], path: "Tests/AGFASTestSupport"),
     .testTarget(
       name: "AGFASEngineTests",
-      dependencies: ["AGFASEngine", "AGFASCheckpoint"],
+      dependencies: ["AGFASEngine", "AGFASTestSupport"],
+      exclude: ["Fixtures"]),
+    .testTarget(
+      name: "AGFASDiffusionTests",
+      dependencies: ["AGFASDiffusion", "AGFASTestSupport"],
       exclude: ["Fixtures"]),
     .testTarget(
       name: "AGFASNNTests",

@@ -1,4 +1,5 @@
 import AGFASEngine
+import AGFASTestSupport
 import XCTest
 
 /// The autograd graph itself: shared subexpressions, accumulation, no-grad inference, errors.

@@ -1,4 +1,5 @@
 import AGFASEngine
+import AGFASTestSupport
 import XCTest
 
 /// conv2d against PyTorch's F.conv2d: outputs and input/weight/bias gradients, fp32 and bf16,

@@ -1,4 +1,5 @@
 import AGFASEngine
+import AGFASTestSupport
 import XCTest
 
 /// Broadcasting arithmetic, sums and re-arrangements against PyTorch, values and gradients.

@@ -1,4 +1,5 @@
 import AGFASEngine
+import AGFASTestSupport
 import XCTest
 
 /// Seeded draws equal torch.randn after torch.manual_seed (same stream, several calls).
