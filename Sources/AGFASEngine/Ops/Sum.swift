@@ -35,27 +35,37 @@ extension Tensor {
   }
 
   /// Untracked reduction kernel: applies `reduce(rowStart, count, stride)` to each run of
-  /// elements that collapses into one output element. Reduced axes are moved innermost first
-  /// when they are not already, so every run is a strided line.
+  /// elements that collapses into one output element. The result has `outType` (default: this
+  /// tensor's dtype).
   func reduceRows(
-    _ axes: Set<Int>, keepDims: Bool, op: String,
+    _ axes: Set<Int>, keepDims: Bool, op: String, outType: DType? = nil,
     _ reduce: (UnsafePointer<Float>, Int, Int) -> Float
   ) throws -> Tensor {
+    let runs = try reductionRuns(axes)
+    let keptAxes = (0..<rank).filter { !axes.contains($0) }
+    let outShape = keepDims ? Tensor.keptShape(shape, axes) : keptAxes.map { shape[$0] }
+    let (outer, inner) = (runs.outer, runs.inner)
+    let out = Tensor.empty(outShape, dtype: .float32)
+    let src = UnsafePointer(runs.data.floats().baseAddress!)
+    let dst = out.floats()
+    parallelFor(outer, grain: Swift.max(1, (1 << 14) / Swift.max(inner, 1))) { r in
+      for o in r { dst[o] = reduce(src + o * inner, inner, 1) }
+    }
+    let type = outType ?? dtype
+    return type == .float32 ? out : out.convertedUntracked(to: type)
+  }
+
+  /// This tensor as fp32 row-major data whose dims are ordered (kept..., reduced...), so the
+  /// `inner` elements that collapse into output element `o` sit contiguously at `o * inner`.
+  /// Reduced axes are moved innermost only when they are not already. `order` is the
+  /// permutation applied (input dim of each data dim).
+  func reductionRuns(_ axes: Set<Int>) throws -> (data: Tensor, outer: Int, inner: Int, order: [Int]) {
     let x = try fp32RowMajor()
     let keptAxes = (0..<rank).filter { !axes.contains($0) }
     let redAxes = (0..<rank).filter { axes.contains($0) }
-    let outShape = keepDims ? Tensor.keptShape(shape, axes) : keptAxes.map { shape[$0] }
+    let order = keptAxes + redAxes
+    let moved = order == Array(0..<rank) ? x : try x.permuted(order)
     let inner = redAxes.reduce(1) { $0 * shape[$1] }
-    let outer = keptAxes.reduce(1) { $0 * shape[$1] }
-    // Already (kept..., reduced...) in memory? Then each output is one contiguous run.
-    let moved =
-      redAxes.isEmpty || redAxes == Array((rank - redAxes.count)..<rank) ? x : try x.permuted(keptAxes + redAxes)
-    let out = Tensor.empty(outShape, dtype: .float32)
-    let src = UnsafePointer(moved.floats().baseAddress!)
-    let dst = out.floats()
-    parallelFor(outer, grain: max(1, (1 << 14) / max(inner, 1))) { r in
-      for o in r { dst[o] = reduce(src + o * inner, inner, 1) }
-    }
-    return dtype == .float32 ? out : out.convertedUntracked(to: dtype)
+    return (moved, keptAxes.reduce(1) { $0 * shape[$1] }, inner, order)
   }
 }
