@@ -1,4 +1,5 @@
 import AGFASEngine
+import AGFASTestSupport
 import XCTest
 
 /// Activations, unary math and softmax against PyTorch: outputs and gradients, both layouts,

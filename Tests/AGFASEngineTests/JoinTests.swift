@@ -1,4 +1,5 @@
 import AGFASEngine
+import AGFASTestSupport
 import XCTest
 
 /// Concat, slice, chunk and pad against torch.cat / indexing / torch.chunk / F.pad. They are

@@ -1,4 +1,5 @@
 import AGFASEngine
+import AGFASTestSupport
 import XCTest
 
 /// Layer, group and batch normalisation against PyTorch: outputs, input/weight/bias

@@ -1,4 +1,5 @@
 import AGFASEngine
+import AGFASTestSupport
 import XCTest
 
 /// maxPool2d and avgPool2d against PyTorch: ResNet's 3x3 s2 p1, MTCNN's ceil-mode pools on odd

@@ -1,4 +1,5 @@
 import AGFASEngine
+import AGFASTestSupport
 import XCTest
 
 /// mean, variance, standardDeviation, max/min (amax/amin) and argmax against PyTorch: values

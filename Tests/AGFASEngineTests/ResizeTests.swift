@@ -1,4 +1,5 @@
 import AGFASEngine
+import AGFASTestSupport
 import XCTest
 
 /// Runs a one-input fixture case through `op` with the input in `layout` and `dtype`: checks

@@ -87,11 +87,11 @@ extension Tensor {
     if count == 0 { return }
     let run = channels == 1 ? count : storageStrides[1]
     if run == 1 {
-      parallelFor(count / channels, grain: max(1, (1 << 14) / channels)) { rows in
+      parallelFor(count / channels, grain: Swift.max(1, (1 << 14) / channels)) { rows in
         for row in rows { body(row * channels, channels, 0, 1) }
       }
     } else {
-      parallelFor(count / run, grain: max(1, (1 << 14) / run)) { blocks in
+      parallelFor(count / run, grain: Swift.max(1, (1 << 14) / run)) { blocks in
         for block in blocks { body(block * run, run, block % channels, 0) }
       }
     }

@@ -52,7 +52,7 @@ extension Tensor {
       throw TensorError.rank(op: op, shape: shape, expected: "an input [N, C, *] of rank >= 2")
     }
     let channels = shape[1]
-    let perChannel = count / max(channels, 1)
+    let perChannel = count / Swift.max(channels, 1)
     if let running {
       for (name, t) in [("running mean", running.runningMean), ("running var", running.runningVar)]
       where t.shape != [channels] {
