@@ -122,12 +122,10 @@ final class MatmulTests: XCTestCase {
     }
   }
 
-  func testAttentionScoresRunInChunksWithSameResult() throws {
-    // A budget of one score matrix forces one chunk per batch index; chunks only apply to
-    // scores that are not kept (no grad, or bf16 probabilities made from fp32 scores).
-    for (name, dtype, keep) in [
-      ("attn_heads", DType.float32, false), ("attn_bcast", .float32, false), ("attn_bf16", .bfloat16, true),
-    ] {
+  func testAttentionKernelsRunInChunksWithSameResults() throws {
+    // A budget of one score element forces one chunk per outermost batch index ([6] merged
+    // heads; [2, 3] unmerged for the broadcast case).
+    for (name, dtype) in [("attn_heads", DType.float32), ("attn_bcast", .float32), ("attn_bf16", .bfloat16)] {
       let c = try fx.case(name)
       let (q, k, v) = try (
         c.input("query").converted(to: dtype), c.input("key").converted(to: dtype),
@@ -135,13 +133,21 @@ final class MatmulTests: XCTestCase {
       )
       let batch = [q, k, v].map { Array($0.shape.dropLast(2)) }.reduce([]) { Shape.broadcast($0, $1)! }
       let scale = 1 / Float(q.shape.last!).squareRoot()
-      let (out, probs) = try Tensor.attentionForward(q, k, v, batch: batch, scale: scale, keepProbs: keep, budget: 1)
-      let (whole, wholeProbs) = try Tensor.attentionForward(q, k, v, batch: batch, scale: scale, keepProbs: keep)
-      XCTAssertEqual(probs == nil, !keep)
-      XCTAssertEqual(out.toArray(), whole.toArray(), name)
-      XCTAssertEqual(probs?.toArray(), wholeProbs?.toArray(), name)
       let (r, a) = dtype == .float32 ? (rtol, atol) : (bfAttentionRtol, bfAttentionAtol)
-      assertClose(out, try c.output, rtol: r, atol: a, name)
+      for keep in [false, true] {
+        let (out, probs) = try attentionForward(q, k, v, batch: batch, scale: scale, keepProbs: keep, budget: 1)
+        let (whole, wholeProbs) = try attentionForward(q, k, v, batch: batch, scale: scale, keepProbs: keep)
+        XCTAssertEqual(out.toArray(), whole.toArray(), name)
+        XCTAssertEqual(probs?.toArray(), wholeProbs?.toArray(), name)
+        assertClose(out, try c.output, rtol: r, atol: a, name)
+      }
+      let (_, probs) = try attentionForward(q, k, v, batch: batch, scale: scale, keepProbs: true)
+      let grads = try attentionBackward(
+        c.gradOutput.converted(to: dtype), probs: probs!, q: q, k: k, v: v, batch: batch, scale: scale,
+        need: (true, true, true), budget: 1)
+      for (n, grad, x) in [("query", grads.0, q), ("key", grads.1, k), ("value", grads.2, v)] {
+        assertClose(try grad!.summed(toShape: x.shape), try c.grad(n), rtol: r, atol: a, "\(name) grad \(n)")
+      }
     }
   }
 

@@ -95,3 +95,35 @@ struct MatrixView {
     return try DNNLMemoryDesc(dims, dtype, strides: strides)
   }
 }
+
+/// A batch of matrix stacks walked in chunks along its outermost (merged) batch dim, so that
+/// per-chunk scratch (attention scores) stays within a budget and in cache.
+struct BatchChunks {
+  /// The views, coalesced over their common batch shape.
+  let views: [MatrixView]
+  /// Batch indices per chunk along the outermost dim, and matrices per such index.
+  let chunk: Int
+  let inner: Int
+  private let outer: Int
+
+  /// Chunks of `views` (all broadcast to one batch shape) whose scratch of `perMatrix`
+  /// elements per matrix stays under about `budget` elements (at least one index per chunk).
+  init(_ views: [MatrixView], perMatrix: Int, budget: Int) {
+    self.views = MatrixView.coalesced(views)
+    outer = self.views[0].batch.first ?? 1
+    inner = self.views[0].batchCount / max(outer, 1)
+    chunk = self.views[0].batch.isEmpty ? 1 : max(1, min(outer, budget / max(inner * perMatrix, 1)))
+  }
+
+  /// Most matrices in one chunk: the scratch size, in matrices.
+  var maxMatrices: Int { chunk * inner }
+
+  /// Calls `body(parts, firstMatrix)` per chunk; `parts` are the views' slices, `firstMatrix`
+  /// the index of the chunk's first matrix in the whole batch.
+  func forEach(_ body: (_ parts: [MatrixView], _ firstMatrix: Int) throws -> Void) rethrows {
+    for lo in stride(from: 0, to: outer, by: chunk) {
+      let range = lo..<min(outer, lo + chunk)
+      try body(views.map { $0.batch.isEmpty ? $0 : $0.slice(range) }, lo * inner)
+    }
+  }
+}
