@@ -1,4 +1,3 @@
-import CDNNL
 import XCTest
 
 @testable import AGFASEngine
