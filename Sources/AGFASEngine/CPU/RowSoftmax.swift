@@ -1,0 +1,70 @@
+import CDNNL
+
+/// Softmax over the rows of dense [rows, cols] blocks on oneDNN's (JIT, max-subtracted)
+/// softmax primitive: the kernel under attention. Types may differ between operands, so fp32
+/// scores can become bf16 probabilities in the same pass.
+
+/// Writes softmax(src) row by row into `dst`; `dst` may be `src`.
+func softmaxRows(
+  _ src: UnsafeMutableRawPointer, _ srcType: DType, into dst: UnsafeMutableRawPointer, _ dstType: DType,
+  rows: Int, cols: Int
+) throws {
+  let (s, d) = (try rowsDesc(rows, cols, srcType), try rowsDesc(rows, cols, dstType))
+  let prim = try softmaxForwardPrimitive(s, d)
+  try prim.execute([(DNNL_ARG_SRC, s, src), (DNNL_ARG_DST, d, dst)])
+}
+
+/// Softmax over each row of a dense fp32 [rows, cols] block, in place.
+func softmaxRowsInPlace(_ x: UnsafeMutablePointer<Float>, rows: Int, cols: Int) throws {
+  try softmaxRows(
+    UnsafeMutableRawPointer(x), .float32, into: UnsafeMutableRawPointer(x), .float32, rows: rows, cols: cols)
+}
+
+/// The gradient of a row softmax: gradInput = p * (gradOutput - rowsum(gradOutput * p)),
+/// where `probs` are the forward outputs. `gradInput` may be `gradOutput`. oneDNN 2.6 wants
+/// `probs` and `gradOutput` in one dtype; `gradInput` may differ.
+func softmaxRowsBackward(
+  probs: UnsafeMutableRawPointer, _ probsType: DType, gradOutput: UnsafeMutableRawPointer, _ gradOutputType: DType,
+  into gradInput: UnsafeMutableRawPointer, _ gradInputType: DType, rows: Int, cols: Int
+) throws {
+  let p = try rowsDesc(rows, cols, probsType)
+  let go = try rowsDesc(rows, cols, gradOutputType)
+  let gi = try rowsDesc(rows, cols, gradInputType)
+  let prim = try softmaxBackwardPrimitive(p, go, gi)
+  try prim.execute([(DNNL_ARG_DST, p, probs), (DNNL_ARG_DIFF_DST, go, gradOutput), (DNNL_ARG_DIFF_SRC, gi, gradInput)])
+}
+
+/// A dense [rows, cols] descriptor.
+func rowsDesc(_ rows: Int, _ cols: Int, _ dtype: DType) throws -> DNNLMemoryDesc {
+  try DNNLMemoryDesc([rows, cols], dtype, tag: dnnl_ab)
+}
+
+/// The cached softmax (axis 1) from `src` to `dst`.
+func softmaxForwardPrimitive(_ src: DNNLMemoryDesc, _ dst: DNNLMemoryDesc) throws -> DNNLPrimitive {
+  try DNNLContext.shared.primitive("softmax.fwd|\(describe(src))|\(describe(dst))") {
+    var desc = dnnl_softmax_v2_desc_t()
+    var (sm, dm) = (src.md, dst.md)
+    try dnnlCheck(
+      dnnl_softmax_v2_forward_desc_init(&desc, dnnl_forward_training, dnnl_softmax_accurate, &sm, &dm, 1), "softmax",
+      "softmax_v2_forward_desc_init")
+    return try withUnsafePointer(to: &desc) { try DNNLPrimitive(op: "softmax", desc: UnsafeRawPointer($0)) }
+  }
+}
+
+/// The cached softmax backward (axis 1) from forward outputs and their gradient.
+func softmaxBackwardPrimitive(
+  _ p: DNNLMemoryDesc, _ go: DNNLMemoryDesc, _ gi: DNNLMemoryDesc
+) throws -> DNNLPrimitive {
+  let key = "softmax.bwd|\(describe(p))|\(describe(go))|\(describe(gi))"
+  return try DNNLContext.shared.primitive(key) {
+    let hint = try softmaxForwardPrimitive(gi, p)
+    var desc = dnnl_softmax_v2_desc_t()
+    var (gim, gom, pm) = (gi.md, go.md, p.md)
+    try dnnlCheck(
+      dnnl_softmax_v2_backward_desc_init(&desc, dnnl_softmax_accurate, &gim, &gom, &pm, 1), "softmax backward",
+      "softmax_v2_backward_desc_init")
+    return try withUnsafePointer(to: &desc) {
+      try DNNLPrimitive(op: "softmax backward", desc: UnsafeRawPointer($0), hint: hint)
+    }
+  }
+}
