@@ -1,3 +1,4 @@
+import AGFASTestSupport
 import XCTest
 
 @testable import AGFASEngine

@@ -11,7 +11,7 @@ extension Tensor {
     guard rank >= 1, other.rank >= 1 else {
       throw TensorError.shapeMismatch(op: op, shapes: [shape, other.shape], reason: "operands need rank >= 1")
     }
-    let (k, otherK) = (shape[rank - 1], other.shape[max(other.rank - 2, 0)])
+    let (k, otherK) = (shape[rank - 1], other.shape[Swift.max(other.rank - 2, 0)])
     guard k == otherK else {
       throw TensorError.shapeMismatch(
         op: op, shapes: [shape, other.shape], reason: "inner dims \(k) and \(otherK) differ")
