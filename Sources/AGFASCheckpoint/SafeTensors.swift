@@ -97,6 +97,11 @@ public struct SafeTensorsFile {
     }
   }
 
+  /// Every tensor by name (a state dict).
+  public func tensors() throws -> [String: Tensor] {
+    try Dictionary(uniqueKeysWithValues: names.map { ($0, try tensor($0)) })
+  }
+
   /// Tensor names, sorted.
   public var names: [String] { entries.keys.sorted() }
 

@@ -9,9 +9,21 @@ public final class ParameterStore: @unchecked Sendable {
   private let entries = Mutex<(order: [String], byPath: [String: Parameter])>(([], [:]))
   /// Draws initial values like PyTorch's default initialisers, from a seeded torch-compatible stream.
   public let generator: TorchGenerator
+  public let initialization: Initialization
 
-  public init(seed: UInt64 = 0) {
+  /// How fresh parameters get their values.
+  public enum Initialization: Sendable {
+    /// PyTorch's initialisers drawn from `TorchGenerator(seed:)`: a seeded AGFAS model starts
+    /// exactly where a seeded PyTorch model starts.
+    case torch
+    /// The same distributions from a fast parallel generator: for full-size models whose
+    /// weights are about to be loaded or only timed (drawing 860M torch-exact values takes minutes).
+    case fast
+  }
+
+  public init(seed: UInt64 = 0, initialization: Initialization = .torch) {
     generator = TorchGenerator(seed: seed)
+    self.initialization = initialization
   }
 
   /// A builder for parameter paths under `prefix` (empty: the model's root).
