@@ -21,6 +21,8 @@ let package = Package(
     .target(name: "AGFASNN", dependencies: ["AGFASEngine"]),
     // The De-fake Face Generator's diffusion parts: schedulers, UNet, VAE.
     .target(name: "AGFASDiffusion", dependencies: ["AGFASEngine", "AGFASNN"]),
+    // AG-FAS's De-fake Face Generator: ArcFace identity condition and the reconstruction pipeline.
+    .target(name: "AGFASDFG", dependencies: ["AGFASEngine", "AGFASNN", "AGFASDiffusion", "AGFASCheckpoint"]),
     .target(name: "AGFASBench", dependencies: ["AGFASEngine"]),
     .executableTarget(
       name: "agfas",
@@ -38,6 +40,10 @@ let package = Package(
     .testTarget(
       name: "AGFASDiffusionTests",
       dependencies: ["AGFASDiffusion", "AGFASTestSupport"],
+      exclude: ["Fixtures"]),
+    .testTarget(
+      name: "AGFASDFGTests",
+      dependencies: ["AGFASDFG", "AGFASTestSupport"],
       exclude: ["Fixtures"]),
     .testTarget(
       name: "AGFASNNTests",

@@ -1,0 +1,6 @@
+import AGFASDFG
+import XCTest
+
+final class DFGTests: XCTestCase {
+  func testNamespaceExists() { XCTAssertNotNil(DFG.self) }
+}
