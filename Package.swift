@@ -47,7 +47,8 @@ let package = Package(
       exclude: ["Fixtures"]),
     .testTarget(
       name: "AGFASNNTests",
-      dependencies: ["AGFASNN"]),
+      dependencies: ["AGFASNN", "AGFASTestSupport"],
+      exclude: ["Fixtures"]),
     .testTarget(
       name: "AGFASCheckpointTests",
       dependencies: ["AGFASCheckpoint"]),
