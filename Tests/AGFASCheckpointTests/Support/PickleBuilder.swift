@@ -45,9 +45,9 @@ struct PickleBuilder {
     op(0x74, 0x51)  // TUPLE, BINPERSID
     int(offset)
     op(0x28)
-    size.forEach { int($0) }
+    for s in size { int(s) }
     op(0x74, 0x28)
-    stride.forEach { int($0) }
+    for s in stride { int(s) }
     op(0x74, 0x89)  // TUPLE, NEWFALSE
     global("collections", "OrderedDict")
     op(0x29, 0x52, 0x74, 0x52)  // EMPTY_TUPLE, REDUCE, TUPLE (args), REDUCE
