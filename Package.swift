@@ -51,7 +51,8 @@ let package = Package(
       exclude: ["Fixtures"]),
     .testTarget(
       name: "AGFASCheckpointTests",
-      dependencies: ["AGFASCheckpoint"]),
+      dependencies: ["AGFASCheckpoint"],
+      exclude: ["Fixtures"]),
   ],
   // Kernels hand unsafe buffers to worker threads; Swift 5 mode keeps that free of Sendable
   // ceremony while the engine guarantees the ranges never overlap.

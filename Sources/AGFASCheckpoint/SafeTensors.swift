@@ -7,6 +7,8 @@ public enum CheckpointError: Error, CustomStringConvertible {
   case malformed(path: String, reason: String)
   case missingTensor(path: String, name: String)
   case unsupportedDType(path: String, name: String, dtype: String)
+  /// A pickle inside the file was refused (a forbidden global) or is damaged; `entry` says which.
+  case pickle(path: String, entry: String, PickleError)
 
   public var description: String {
     switch self {
@@ -14,6 +16,9 @@ public enum CheckpointError: Error, CustomStringConvertible {
     case .malformed(let path, let reason): "\(path): not a valid checkpoint: \(reason)"
     case .missingTensor(let path, let name): "\(path): no tensor named '\(name)'"
     case .unsupportedDType(let path, let name, let dtype): "\(path): tensor '\(name)' has unsupported dtype \(dtype)"
+    case .pickle(let path, let entry, .forbiddenGlobal(let module, let name)):
+      "\(path): refused to load \(entry): \(PickleError.forbiddenGlobal(module: module, name: name))"
+    case .pickle(let path, let entry, let error): "\(path): not a valid checkpoint: \(entry): \(error)"
     }
   }
 }
@@ -31,7 +36,8 @@ public struct SafeTensorsFile {
   public let entries: [String: Entry]
   public let metadata: [String: String]
   private let data: Data
-  private let dataStart: Int
+  /// Where the data section starts (after the header).
+  let dataStart: Int
 
   public init(path: String) throws {
     self.path = path
@@ -75,7 +81,14 @@ public struct SafeTensorsFile {
       guard let size = SafeTensorsFile.elementSize(dtype) else {
         throw CheckpointError.unsupportedDType(path: path, name: name, dtype: dtype)
       }
-      guard (offsets[1] - offsets[0]) == Shape.count(shape) * size else {
+      // Overflow-checked: a damaged header may claim absurd shapes.
+      let bytes = shape.reduce(Optional(size)) { acc, d in
+        acc.flatMap { a in
+          let (p, o) = a.multipliedReportingOverflow(by: d)
+          return o ? nil : p
+        }
+      }
+      guard offsets[1] - offsets[0] == bytes else {
         throw CheckpointError.malformed(
           path: path, reason: "'\(name)': \(offsets[1] - offsets[0]) bytes for shape \(shape) of \(dtype)")
       }
@@ -108,32 +121,13 @@ public struct SafeTensorsFile {
   /// The named tensor, as fp32 (or bf16 when stored as BF16).
   public func tensor(_ name: String) throws -> Tensor {
     guard let e = entries[name] else { throw CheckpointError.missingTensor(path: path, name: name) }
-    let n = Shape.count(e.shape)
-    let start = dataStart + e.range.lowerBound
-    return try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) -> Tensor in
-      let base = raw.baseAddress! + start
-      switch e.dtype {
-      case "F32":
-        let t = Tensor.empty(e.shape, dtype: .float32)
-        if n > 0 { t.storage.raw.copyMemory(from: base, byteCount: n * 4) }
-        return t
-      case "BF16":
-        let t = Tensor.empty(e.shape, dtype: .bfloat16)
-        if n > 0 { t.storage.raw.copyMemory(from: base, byteCount: n * 2) }
-        return t
-      case "F64":
-        return try Tensor(
-          (0..<n).map { Float(base.loadUnaligned(fromByteOffset: $0 * 8, as: Double.self)) }, shape: e.shape)
-      case "I64":
-        return try Tensor(
-          (0..<n).map { Float(base.loadUnaligned(fromByteOffset: $0 * 8, as: Int64.self)) }, shape: e.shape)
-      case "F16":
-        return try Tensor(
-          (0..<n).map { Float(Float16(bitPattern: base.loadUnaligned(fromByteOffset: $0 * 2, as: UInt16.self))) },
-          shape: e.shape)
-      default:
-        throw CheckpointError.unsupportedDType(path: path, name: name, dtype: e.dtype)
-      }
+    guard let dtype = TorchDType(safetensors: e.dtype) else {
+      throw CheckpointError.unsupportedDType(path: path, name: name, dtype: e.dtype)
+    }
+    return data.withUnsafeBytes { raw in
+      StridedDecode.tensor(
+        raw.baseAddress! + dataStart + e.range.lowerBound, dtype: dtype, shape: e.shape,
+        strides: Shape.strides(e.shape), offset: 0)
     }
   }
 }
