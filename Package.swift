@@ -27,7 +27,7 @@ let package = Package(
     .executableTarget(
       name: "agfas",
       dependencies: [
-        "AGFASEngine", "AGFASBench",
+        "AGFASEngine", "AGFASCheckpoint", "AGFASBench",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     // Fixture reading and tolerance checks shared by the test targets.
