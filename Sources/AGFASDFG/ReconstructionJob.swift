@@ -1,0 +1,82 @@
+import Foundation
+
+/// The work list of a reconstruction run: which input faces map to which output PNGs, which
+/// of them this shard owns, and which are already done.
+///
+/// Outputs mirror the input tree (`in/a/b/1.png` -> `out/a/b/1.png`), so reruns after a crash
+/// skip finished faces, and `--shard i/n` splits the sorted list deterministically (face k
+/// belongs to shard k mod n) so n machines share a dataset with no coordination.
+public struct ReconstructionJob: Sendable {
+  public struct Item: Sendable, Equatable {
+    public let input: String
+    public let output: String
+  }
+
+  /// Shard `index` of `count` (0-based index).
+  public struct Shard: Sendable, Equatable {
+    public let index: Int
+    public let count: Int
+
+    public static let all = Shard(index: 0, count: 1)
+
+    public init(index: Int, count: Int) {
+      self.index = index
+      self.count = count
+    }
+
+    /// Parses "i/n" with 0 <= i < n.
+    public init(parsing text: String) throws {
+      let parts = text.split(separator: "/")
+      guard parts.count == 2, let i = Int(parts[0]), let n = Int(parts[1]), n >= 1, i >= 0, i < n else {
+        throw JobError.badShard(text)
+      }
+      self.init(index: i, count: n)
+    }
+  }
+
+  public enum JobError: Error, CustomStringConvertible, Equatable {
+    case badShard(String)
+    case missingInput(String)
+    case noImages(String)
+
+    public var description: String {
+      switch self {
+      case .badShard(let s): "--shard '\(s)': expected i/n with 0 <= i < n (e.g. 0/4)"
+      case .missingInput(let p): "input \(p) does not exist"
+      case .noImages(let p): "no .png/.jpg/.jpeg images under \(p)"
+      }
+    }
+  }
+
+  /// Every face of this shard, sorted by input path.
+  public let items: [Item]
+  /// The subset whose output does not exist yet.
+  public var pending: [Item] { items.filter { !FileManager.default.fileExists(atPath: $0.output) } }
+
+  static let extensions: Set<String> = ["png", "jpg", "jpeg"]
+
+  /// Plans a run over an image file or a folder tree.
+  public init(input: String, output: String, shard: Shard = .all) throws {
+    let fm = FileManager.default
+    var isDir: ObjCBool = false
+    guard fm.fileExists(atPath: input, isDirectory: &isDir) else { throw JobError.missingInput(input) }
+    var pairs: [Item] = []
+    if isDir.boolValue {
+      let root = URL(fileURLWithPath: input).standardizedFileURL
+      let walker = fm.enumerator(at: root, includingPropertiesForKeys: [.isRegularFileKey])
+      while let url = walker?.nextObject() as? URL {
+        guard ReconstructionJob.extensions.contains(url.pathExtension.lowercased()) else { continue }
+        let relative = String(url.standardizedFileURL.path.dropFirst(root.path.count + 1))
+        let out = URL(fileURLWithPath: output).appendingPathComponent(relative).deletingPathExtension()
+          .appendingPathExtension("png")
+        pairs.append(Item(input: url.standardizedFileURL.path, output: out.path))
+      }
+    } else {
+      let name = URL(fileURLWithPath: input).deletingPathExtension().lastPathComponent + ".png"
+      pairs.append(Item(input: input, output: URL(fileURLWithPath: output).appendingPathComponent(name).path))
+    }
+    guard !pairs.isEmpty else { throw JobError.noImages(input) }
+    pairs.sort { $0.input < $1.input }
+    items = pairs.enumerated().filter { $0.offset % shard.count == shard.index }.map(\.element)
+  }
+}
