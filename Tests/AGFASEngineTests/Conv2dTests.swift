@@ -131,30 +131,24 @@ final class Conv2dTests: XCTestCase {
   func testInvalidCallsThrowNamingConv2dAndShapes() throws {
     let x = Tensor.zeros([1, 4, 5, 5])
     let w = Tensor.zeros([6, 2, 3, 3])
-    func message(_ body: () throws -> Tensor) -> String {
-      do {
-        _ = try body()
-        return "no error"
-      } catch { return "\(error)" }
-    }
     XCTAssertEqual(
-      message { try Tensor.zeros([4, 5, 5]).conv2d(weight: w) },
+      errorMessage { try Tensor.zeros([4, 5, 5]).conv2d(weight: w) },
       "conv2d: expected an input of rank 4 [N, Cin, H, W], got shape [4, 5, 5] (rank 3)")
     XCTAssertEqual(
-      message { try x.conv2d(weight: w) },
+      errorMessage { try x.conv2d(weight: w) },
       "conv2d: shapes [1, 4, 5, 5] and [6, 2, 3, 3] do not fit: input has 4 channels but the weight expects 2 per group x 1 groups"
     )
     XCTAssertEqual(
-      message { try x.conv2d(weight: Tensor.zeros([5, 2, 3, 3]), groups: 2) },
+      errorMessage { try x.conv2d(weight: Tensor.zeros([5, 2, 3, 3]), groups: 2) },
       "conv2d: shapes [1, 4, 5, 5] and [5, 2, 3, 3] do not fit: 5 output channels do not divide into 2 groups")
     XCTAssertEqual(
-      message { try x.conv2d(weight: w, bias: Tensor.zeros([5]), groups: 2) },
+      errorMessage { try x.conv2d(weight: w, bias: Tensor.zeros([5]), groups: 2) },
       "conv2d: shapes [6, 2, 3, 3] and [5] do not fit: bias must have shape [6] (one per output channel)")
     XCTAssertEqual(
-      message { try x.conv2d(weight: Tensor.zeros([6, 4, 7, 1])) },
+      errorMessage { try x.conv2d(weight: Tensor.zeros([6, 4, 7, 1])) },
       "conv2d: shapes [1, 4, 5, 5] and [6, 4, 7, 1] do not fit: padding [0, 0] and dilation [1, 1] leave no output position (output size must be >= 1)"
     )
-    XCTAssertTrue(message { try x.conv2d(weight: w, stride: (0, 1), groups: 2) }.hasPrefix("conv2d: stride [0, 1]"))
-    XCTAssertTrue(message { try x.conv2d(weight: Tensor.zeros([6, 4, 3])) }.hasPrefix("conv2d: expected a weight"))
+    XCTAssertTrue(errorMessage { try x.conv2d(weight: w, stride: (0, 1), groups: 2) }.hasPrefix("conv2d: stride [0, 1]"))
+    XCTAssertTrue(errorMessage { try x.conv2d(weight: Tensor.zeros([6, 4, 3])) }.hasPrefix("conv2d: expected a weight"))
   }
 }

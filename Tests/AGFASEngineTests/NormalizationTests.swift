@@ -199,38 +199,32 @@ final class NormalizationTests: XCTestCase {
 
   func testNormErrorsNameTheOpAndShapes() throws {
     let x = Tensor.zeros([2, 6, 4, 3])
-    func message(_ body: () throws -> Tensor) -> String {
-      do {
-        _ = try body()
-        return "no error"
-      } catch { return "\(error)" }
-    }
     XCTAssertEqual(
-      message { try x.groupNorm(groups: 4, weight: nil, bias: nil) },
+      errorMessage { try x.groupNorm(groups: 4, weight: nil, bias: nil) },
       "groupNorm: the 6 channels of input [2, 6, 4, 3] do not divide into 4 groups")
     XCTAssertEqual(
-      message { try x.groupNorm(groups: 3, weight: .ones([5]), bias: nil) },
+      errorMessage { try x.groupNorm(groups: 3, weight: .ones([5]), bias: nil) },
       "groupNorm: shapes [2, 6, 4, 3] and [5] do not fit: weight must have shape [6] for this input")
     XCTAssertEqual(
-      message { try Tensor.zeros([6]).groupNorm(groups: 3, weight: nil, bias: nil) },
+      errorMessage { try Tensor.zeros([6]).groupNorm(groups: 3, weight: nil, bias: nil) },
       "groupNorm: expected an input [N, C, *] of rank >= 2, got shape [6] (rank 1)")
     XCTAssertEqual(
-      message { try x.layerNorm(normalizedShape: [4], weight: nil, bias: nil) },
+      errorMessage { try x.layerNorm(normalizedShape: [4], weight: nil, bias: nil) },
       "layerNorm: shapes [2, 6, 4, 3] and [4] do not fit: normalizedShape must be the trailing dims of the input")
     XCTAssertEqual(
-      message { try x.layerNorm(normalizedShape: [4, 3], weight: nil, bias: .zeros([3])) },
+      errorMessage { try x.layerNorm(normalizedShape: [4, 3], weight: nil, bias: .zeros([3])) },
       "layerNorm: shapes [2, 6, 4, 3] and [3] do not fit: bias must have shape [4, 3] for this input")
     XCTAssertEqual(
-      message { try x.batchNorm(weight: .ones([4]), bias: nil, running: nil, training: true) },
+      errorMessage { try x.batchNorm(weight: .ones([4]), bias: nil, running: nil, training: true) },
       "batchNorm: shapes [2, 6, 4, 3] and [4] do not fit: weight must have shape [6] for this input")
     XCTAssertEqual(
-      message { try x.batchNorm(weight: nil, bias: nil, running: nil, training: false) },
+      errorMessage { try x.batchNorm(weight: nil, bias: nil, running: nil, training: false) },
       "batchNorm: inference needs running statistics (input [2, 6, 4, 3])")
     XCTAssertEqual(
-      message { try x.batchNorm(weight: nil, bias: nil, running: BatchNormStatistics(channels: 5), training: false) },
+      errorMessage { try x.batchNorm(weight: nil, bias: nil, running: BatchNormStatistics(channels: 5), training: false) },
       "batchNorm: shapes [2, 6, 4, 3] and [5] do not fit: running mean must have shape [6] for this input")
     XCTAssertEqual(
-      message { try Tensor.zeros([1, 3]).batchNorm(weight: nil, bias: nil, running: nil, training: true) },
+      errorMessage { try Tensor.zeros([1, 3]).batchNorm(weight: nil, bias: nil, running: nil, training: true) },
       "batchNorm: training needs more than 1 value per channel, got input [1, 3]")
   }
 }

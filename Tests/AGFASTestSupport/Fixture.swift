@@ -83,3 +83,11 @@ public func forEachCase(_ fx: Fixture, prefix: String, _ body: (FixtureCase) thr
   XCTAssertFalse(names.isEmpty, "no fixture cases start with \(prefix)")
   for n in names { try body(fx.case(n)) }
 }
+
+/// The message of the error `body` throws, or "no error".
+public func errorMessage<T>(_ body: () throws -> T) -> String {
+  do {
+    _ = try body()
+    return "no error"
+  } catch { return "\(error)" }
+}
