@@ -1,6 +1,0 @@
-import AGFASDFG
-import XCTest
-
-final class DFGTests: XCTestCase {
-  func testNamespaceExists() { XCTAssertNotNil(DFG.self) }
-}
