@@ -39,6 +39,16 @@ final class ArcFaceTests: XCTestCase {
     }
   }
 
+  func testBackbonePthWrittenByTorchSaveLoadsAndMatches() throws {
+    let (fx, _, config, tokenDim) = try tinyCheckpoint()
+    let path = URL(fileURLWithPath: "\(#filePath)").deletingLastPathComponent()
+      .appendingPathComponent("Fixtures/tiny_backbone.pth").path
+    let model = try ArcFaceIdentity(path: path, config: config, tokenDim: tokenDim)
+    let c = try fx.case(fx.cases.first { $0.hasPrefix("cond") }!)
+    let condition = try withoutGrad { try model.condition(input(c, fx)) }
+    assertClose(condition, try c.output, rtol: 1e-5, atol: 1e-6, "condition from .pth")
+  }
+
   func testTinyBF16WeightsStayCloseToPyTorchFP32() throws {
     let (fx, state, config, tokenDim) = try tinyCheckpoint()
     let model = try ArcFaceIdentity(
@@ -126,8 +136,8 @@ final class ArcFaceTests: XCTestCase {
       error in
       XCTAssertEqual("\(error)", "ArcFace config: token dim 15 is smaller than the 16 feature channels")
     }
-    XCTAssertThrowsError(try ArcFaceIdentity(path: "backbone.pth")) { error in
-      XCTAssertTrue("\(error)".contains("only .safetensors"), "\(error)")
+    XCTAssertThrowsError(try ArcFaceIdentity(path: "no/backbone.pth")) { error in
+      XCTAssertTrue("\(error)".contains("no/backbone.pth: cannot read"), "\(error)")
     }
     XCTAssertThrowsError(try IResNetConfig.inferred(fromShapes: ["fc.weight": [512, 25088]])) { error in
       XCTAssertTrue("\(error)".contains("conv1.weight"), "\(error)")

@@ -40,10 +40,9 @@ public struct ArcFaceIdentity: Sendable {
 
   /// Loads a `.safetensors` backbone (see `init(stateDict:config:tokenDim:)`).
   public init(path: String, config: IResNetConfig? = nil, tokenDim: Int = 768) throws {
-    guard path.hasSuffix(".safetensors") else {
-      throw ArcFaceError.checkpoint("\(path): only .safetensors backbones are read here")
-    }
-    try self.init(stateDict: SafeTensorsFile(path: path).tensors(), config: config, tokenDim: tokenDim)
+    // backbone.pth as insightface saves it (torch.save of a state dict), a training checkpoint
+    // holding one, or safetensors; `module.` prefixes from DataParallel are dropped.
+    try self.init(stateDict: StateDict.load(path: path, stripPrefix: "module."), config: config, tokenDim: tokenDim)
   }
 
   /// The element type of the loaded weights; inputs are converted to it.
