@@ -21,6 +21,8 @@ extension WeightPath {
       return try! Tensor(store.generator.uniform(Shape.count(shape), low: -bound, high: bound), shape: shape)
     case .fast:
       return Tensor.fastUniform(shape, low: -bound, high: bound, seed: fnv1a(key("")))
+    case .uninitialized:
+      return Tensor.empty(shape)
     }
   }
 
@@ -34,6 +36,8 @@ extension WeightPath {
       // Same mean and spread; uniform with the normal's standard deviation is enough for timing.
       let half = std * Float(3).squareRoot()
       return parameter(name, Tensor.fastUniform(shape, low: mean - half, high: mean + half, seed: fnv1a(key(name))))
+    case .uninitialized:
+      return parameter(name, Tensor.empty(shape))
     }
   }
 }

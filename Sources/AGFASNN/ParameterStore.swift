@@ -19,6 +19,9 @@ public final class ParameterStore: @unchecked Sendable {
     /// The same distributions from a fast parallel generator: for full-size models whose
     /// weights are about to be loaded or only timed (drawing 860M torch-exact values takes minutes).
     case fast
+    /// Weights left unset (memory reserved, never written): for a model whose every weight
+    /// is loaded next, so building it costs neither time nor resident memory.
+    case uninitialized
   }
 
   public init(seed: UInt64 = 0, initialization: Initialization = .torch) {
@@ -45,6 +48,12 @@ public final class ParameterStore: @unchecked Sendable {
   public var trainable: [Parameter] { all.filter(\.trainable) }
 
   public subscript(path: String) -> Parameter? { entries.withLock { $0.byPath[path] } }
+
+  /// Converts every floating-point value to `dtype` (e.g. bf16 inference halves the weights'
+  /// memory and skips per-call conversions).
+  public func convert(to dtype: DType) {
+    for p in all where p.value.dtype != dtype { p.value = p.value.converted(to: dtype) }
+  }
 
   /// The current values by path (a state dict).
   public func stateDict() -> [String: Tensor] {
