@@ -4,6 +4,9 @@ public enum ImageFormat: String, Sendable, CaseIterable {
   case jpeg = "JPEG"
 
   /// The format whose signature starts `bytes`, or nil.
+  public static func sniff(_ bytes: [UInt8]) -> ImageFormat? { bytes.withUnsafeBytes { sniff($0) } }
+
+  /// The format whose signature starts `bytes`, or nil.
   public static func sniff(_ bytes: UnsafeRawBufferPointer) -> ImageFormat? {
     if starts(bytes, with: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) { return .png }
     if starts(bytes, with: [0xFF, 0xD8, 0xFF]) { return .jpeg }

@@ -8,6 +8,8 @@ import CImageShims
 /// 16-bit samples keep their high byte (`v >> 8`), which is what Pillow's 16-bit RGB(A)/LA
 /// unpackers do. 1/2/4-bit grey scales to 0...255 (x255, x85, x17). tRNS on grey or RGB
 /// images and gAMA/sRGB/iCCP chunks are ignored, as Pillow ignores them when decoding.
+/// Chunks after the image data (IEND included) are not read, so a file missing only those
+/// decodes, as in Pillow; data cut earlier, or a bad CRC on a critical chunk, is an error.
 public enum PNG {
   /// Decodes PNG bytes; `source` names them in errors.
   public static func decode(_ bytes: [UInt8], source: String = "<memory>", limits: ImageLimits = ImageLimits())

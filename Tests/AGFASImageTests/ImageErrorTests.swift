@@ -35,8 +35,9 @@ final class ImageErrorTests: XCTestCase {
   }
 
   /// PNG and JPEG files cut short (in the header or in the pixel data, baseline and
-  /// progressive; a JPEG missing only its 2-byte EOI marker too, as Pillow) are refused as
-  /// corrupt, naming the file and the format.
+  /// progressive) are refused as corrupt, naming the file and the format. So are a JPEG missing
+  /// only its 2-byte EOI marker (as in Pillow) and a PNG whose last IDAT lacks its CRC (Pillow
+  /// is laxer there: it stops reading once it has the rows).
   func testTruncatedFilesAreCorrupt() throws {
     let scratch = try ScratchDir()
     for (name, format, trailer) in [

@@ -64,6 +64,9 @@ final class ImageTensorTests: XCTestCase {
     XCTAssertEqual(batch.shape, [2, 3, 2, 3])
     XCTAssertEqual(batch.toArray(), a.tensor().toArray() + b.tensor().toArray())
     XCTAssertEqual(try Image.images(fromBatch: batch), [a, b.rgb()])
+    let empty = try Image(width: 0, height: 0, channels: 3)
+    XCTAssertEqual(empty.tensor().shape, [1, 3, 0, 0])
+    XCTAssertEqual(try Image(tensor: empty.tensor()), empty)
   }
 
   func testBadShapesAndBatchesAreRefused() throws {

@@ -34,7 +34,7 @@ final class PNGTests: XCTestCase {
         let pixels = (0..<count).map { i in i < 256 ? UInt8(i) : UInt8.random(in: 0...255, using: &generator) }
         let image = try Image(width: width, height: height, channels: channels, pixels: pixels)
         let png = try image.pngData()
-        XCTAssertEqual(png.withUnsafeBytes { ImageFormat.sniff($0) }, .png)
+        XCTAssertEqual(ImageFormat.sniff(png), .png)
         XCTAssertEqual(png[25], colourType, "IHDR colour type for \(channels) channels")
         XCTAssertEqual(try PNG.decode(png), image, "\(width)x\(height)x\(channels)")
         XCTAssertEqual(try Image(decoding: png), image)
