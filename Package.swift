@@ -7,6 +7,7 @@ let package = Package(
     .library(name: "AGFASEngine", targets: ["AGFASEngine"]),
     .library(name: "AGFASCheckpoint", targets: ["AGFASCheckpoint"]),
     .library(name: "AGFASNN", targets: ["AGFASNN"]),
+    .library(name: "AGFASImage", targets: ["AGFASImage"]),
     .executable(name: "agfas", targets: ["agfas"]),
   ],
   dependencies: [
@@ -24,6 +25,16 @@ let package = Package(
     // AG-FAS's De-fake Face Generator: ArcFace identity condition and the reconstruction pipeline.
     .target(name: "AGFASDFG", dependencies: ["AGFASEngine", "AGFASNN", "AGFASDiffusion", "AGFASCheckpoint"]),
     .target(name: "AGFASBench", dependencies: ["AGFASEngine"]),
+    // libpng and libjpeg-turbo from Debian (libpng-dev, libjpeg62-turbo-dev).
+    .systemLibrary(name: "CPNG", path: "Sources/CPNG"),
+    .systemLibrary(name: "CJPEG", path: "Sources/CJPEG"),
+    // The C side of image I/O: both libraries longjmp on errors, which must stay in C. C code
+    // does not autolink the system modules' `link` lines, so the libraries are named again.
+    .target(
+      name: "CImageShims", dependencies: ["CPNG", "CJPEG"],
+      linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg")]),
+    // Images: PNG/JPEG decode with size limits, PNG encode with atomic writes, tensor bridge.
+    .target(name: "AGFASImage", dependencies: ["AGFASEngine", "CImageShims"]),
     .executableTarget(
       name: "agfas",
       dependencies: [
@@ -48,6 +59,10 @@ let package = Package(
     .testTarget(
       name: "AGFASNNTests",
       dependencies: ["AGFASNN", "AGFASTestSupport"],
+      exclude: ["Fixtures"]),
+    .testTarget(
+      name: "AGFASImageTests",
+      dependencies: ["AGFASImage"],
       exclude: ["Fixtures"]),
     .testTarget(
       name: "AGFASCheckpointTests",

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Installs what AGFAS needs on a fresh Debian 12 machine (Swift 6.3 is expected on PATH):
-# oneDNN, the only native library the engine links. Idempotent; uses sudo when not root.
+# oneDNN for the engine, libpng and libjpeg-turbo for image I/O. Idempotent; uses sudo when
+# not root.
 set -euo pipefail
 need=()
-dpkg -s libdnnl-dev >/dev/null 2>&1 || need+=(libdnnl-dev)
+for package in libdnnl-dev libpng-dev libjpeg62-turbo-dev; do
+  dpkg -s "$package" >/dev/null 2>&1 || need+=("$package")
+done
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"
