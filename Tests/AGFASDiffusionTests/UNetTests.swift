@@ -55,16 +55,18 @@ final class UNetTests: XCTestCase {
   /// The same model cast to bf16 (weights, inputs, every activation).
   func testTinyUNetMatchesDiffusersBF16() throws {
     let c = try Fixture("unet_tiny").case("bf16")
-    let unet = try model(c, dtype: .bfloat16)
     let sample = try c.input("sample").converted(to: .bfloat16)
-    let out = try withoutGrad {
-      try unet(sample, timestep: c.input("timestep"), encoderHiddenStates: c.input("context").converted(to: .bfloat16))
+    let context = try c.input("context").converted(to: .bfloat16)
+    // bf16 weights as in the cast torch model, and fp32 weights that the layers convert.
+    for weights in [DType.bfloat16, .float32] {
+      let unet = try model(c, dtype: weights)
+      let out = try withoutGrad { try unet(sample, timestep: c.input("timestep"), encoderHiddenStates: context) }
+      XCTAssertEqual(out.dtype, .bfloat16)
+      // bf16 keeps 8 bits and the two sides round in different places (fused kernels, fp32
+      // softmax); the gap (max 0.02 on outputs up to 1.6) is the size of torch bf16's own
+      // distance from its fp32 output.
+      assertClose(out, try c.output, rtol: 2e-2, atol: 4e-2, "unet tiny bf16, \(weights) weights")
     }
-    XCTAssertEqual(out.dtype, .bfloat16)
-    // bf16 keeps 8 bits and the two sides round in different places (fused kernels, fp32
-    // softmax); the gap (max 0.02 on outputs up to 1.6) is the size of torch bf16's own
-    // distance from its fp32 output.
-    assertClose(out, try c.output, rtol: 2e-2, atol: 4e-2, "unet tiny bf16")
   }
 
   /// Linear projections, per-block heads [2, 4], only_cross_attention in block 0, two layers
@@ -124,14 +126,40 @@ final class UNetTests: XCTestCase {
     }
     XCTAssertEqual(store.all.reduce(0) { $0 + Shape.count($1.shape) }, 859_520_964)
 
+    // bf16 weights (converted one at a time) halve the test's peak memory: 3.4 GB of fp32
+    // weights plus their reordered copies would peak near 7 GB.
+    for p in store.all { p.value = p.value.converted(to: .bfloat16) }
     let generator = TorchGenerator(seed: 0)
-    let (latent, context) = (generator.randn([1, 4, 32, 32]), generator.randn([1, 49, 768]))
+    let latent = generator.randn([1, 4, 32, 32], dtype: .bfloat16)
+    let context = generator.randn([1, 49, 768], dtype: .bfloat16)
     clock = Date()
     let out = try withoutGrad { try unet(latent, timestep: 801, encoderHiddenStates: context) }
     let forwardTime = Date().timeIntervalSince(clock)
     XCTAssertEqual(out.shape, [1, 4, 32, 32])
+    XCTAssertEqual(out.dtype, .bfloat16)
     XCTAssertTrue(out.toArray().allSatisfy(\.isFinite))
     print(String(format: "SD-1.5 UNet: build %.1f s, forward 1x4x32x32 %.1f s", buildTime, forwardTime))
+  }
+
+  /// Absent keys keep diffusers' defaults, present ones (null included) replace them, and a
+  /// config written back reads the same.
+  func testConfigReadsDefaultsNullsAndRoundTrips() throws {
+    XCTAssertEqual(try JSONDecoder().decode(UNetConfig.self, from: Data("{}".utf8)), UNetConfig())
+    let noMid = try JSONDecoder().decode(UNetConfig.self, from: Data(#"{"mid_block_type": null}"#.utf8))
+    XCTAssertNil(noMid.midBlockType)
+    XCTAssertNotNil(UNetConfig().midBlockType)
+    for name in ["unet_sd15.config.json", "unet_tiny.config.json"] {
+      let config = try UNetConfig.load(fixturePath(name))
+      XCTAssertEqual(try JSONDecoder().decode(UNetConfig.self, from: JSONEncoder().encode(config)), config, name)
+    }
+    let tiny = try UNetConfig.load(fixturePath("unet_tiny.config.json"))
+    XCTAssertEqual(tiny.blockOutChannels, [16, 32])
+    XCTAssertEqual(tiny.layersPerBlock, .all(1))
+    XCTAssertEqual(tiny.attentionHeadDim, .all(2))
+    let json = try JSONSerialization.data(withJSONObject: Fixture("unet_linear").case("fp32").params["config"] ?? [:])
+    let linear = try JSONDecoder().decode(UNetConfig.self, from: json)
+    XCTAssertEqual(linear.attentionHeadDim, .each([2, 4]))
+    XCTAssertEqual(linear.onlyCrossAttention, .each([true, false]))
   }
 
   func testUnsupportedConfigValuesNameTheirKey() throws {

@@ -6,7 +6,8 @@ import AGFASNN
 /// cross-attention. Parameter paths equal the diffusers state-dict keys.
 ///
 /// Computes in the sample's dtype (fp32 or bf16; fp32 weights are converted once and cached
-/// by the layers). Activations stay channels-last between convolutions.
+/// by the layers). Activations stay channels-last between convolutions. Run inference under
+/// `withoutGrad`; with recording on, the forward is differentiable.
 public struct UNet2DConditionModel: Sendable {
   public let config: UNetConfig
   public let convIn: Conv2d
@@ -30,25 +31,25 @@ public struct UNet2DConditionModel: Sendable {
     timeProj = Timesteps(
       channels: channels[0], flipSinToCos: config.flipSinToCos, downscaleFreqShift: config.freqShift)
     timeEmbedding = TimestepEmbedding(path.child("time_embedding"), inChannels: channels[0], timeEmbeddingDim: temb)
-    func attention(_ block: Int, _ kind: UNetBlockKind, onlyCross: Bool) -> UNetAttentionSettings? {
-      guard kind == .crossAttention else { return nil }
-      return UNetAttentionSettings(
+    /// The transformers' settings of down block `block` (up blocks mirror them).
+    func attention(_ block: Int) -> UNetAttentionSettings {
+      UNetAttentionSettings(
         heads: r.heads[block], crossAttentionDim: r.crossAttentionDims[block],
-        useLinearProjection: config.useLinearProjection, onlyCrossAttention: onlyCross)
+        useLinearProjection: config.useLinearProjection, onlyCrossAttention: r.onlyCrossAttention[block])
     }
     let last = channels.count - 1
     downBlocks = r.down.enumerated().map { i, kind in
       UNetDownBlock(
         path.child("down_blocks").child(i), inChannels: channels[max(i - 1, 0)], outChannels: channels[i],
         timeEmbeddingDim: temb, layers: r.layers[i], groups: groups, eps: eps,
-        attention: attention(i, kind, onlyCross: r.onlyCrossAttention[i]), addDownsample: i < last,
+        attention: kind == .crossAttention ? attention(i) : nil, addDownsample: i < last,
         downsamplePadding: config.downsamplePadding)
     }
     midBlock =
       r.hasMidBlock
       ? UNetMidBlock2DCrossAttn(
         path.child("mid_block"), channels: channels[last], timeEmbeddingDim: temb, groups: groups, eps: eps,
-        outputScaleFactor: config.midBlockScaleFactor, attention: attention(last, .crossAttention, onlyCross: false)!)
+        outputScaleFactor: config.midBlockScaleFactor, attention: attention(last))
       : nil
     // Up block i mirrors down block last - i.
     upBlocks = r.up.enumerated().map { i, kind in
@@ -56,7 +57,7 @@ public struct UNet2DConditionModel: Sendable {
       return UNetUpBlock(
         path.child("up_blocks").child(i), inChannels: channels[max(mirror - 1, 0)], outChannels: channels[mirror],
         previousChannels: channels[min(mirror + 1, last)], timeEmbeddingDim: temb, layers: r.layers[mirror] + 1,
-        groups: groups, eps: eps, attention: attention(mirror, kind, onlyCross: r.onlyCrossAttention[mirror]),
+        groups: groups, eps: eps, attention: kind == .crossAttention ? attention(mirror) : nil,
         addUpsample: i < last)
     }
     convNormOut = GroupNorm(path.child("conv_norm_out"), groups: groups, channels: channels[0], eps: eps)

@@ -50,91 +50,82 @@ public struct UNetConfig: Codable, Sendable, Equatable {
   public var numAttentionHeads: PerBlock<Int>? = nil
   public var transformerLayersPerBlock: PerBlock<Int>? = nil
 
-  enum CodingKeys: String, CodingKey, CaseIterable {
-    case inChannels = "in_channels"
-    case outChannels = "out_channels"
-    case centerInputSample = "center_input_sample"
-    case flipSinToCos = "flip_sin_to_cos"
-    case freqShift = "freq_shift"
-    case downBlockTypes = "down_block_types"
-    case midBlockType = "mid_block_type"
-    case upBlockTypes = "up_block_types"
-    case onlyCrossAttention = "only_cross_attention"
-    case blockOutChannels = "block_out_channels"
-    case layersPerBlock = "layers_per_block"
-    case downsamplePadding = "downsample_padding"
-    case midBlockScaleFactor = "mid_block_scale_factor"
-    case actFn = "act_fn"
-    case normNumGroups = "norm_num_groups"
-    case normEps = "norm_eps"
-    case crossAttentionDim = "cross_attention_dim"
-    case attentionHeadDim = "attention_head_dim"
-    case useLinearProjection = "use_linear_projection"
-    case upcastAttention = "upcast_attention"
-    case resnetTimeScaleShift = "resnet_time_scale_shift"
-    case timeEmbeddingType = "time_embedding_type"
-    case timeEmbeddingDim = "time_embedding_dim"
-    case convInKernel = "conv_in_kernel"
-    case convOutKernel = "conv_out_kernel"
-    case dualCrossAttention = "dual_cross_attention"
-    case encoderHidDim = "encoder_hid_dim"
-    case classEmbedType = "class_embed_type"
-    case additionEmbedType = "addition_embed_type"
-    case numClassEmbeds = "num_class_embeds"
-    case timeEmbeddingActFn = "time_embedding_act_fn"
-    case timestepPostAct = "timestep_post_act"
-    case timeCondProjDim = "time_cond_proj_dim"
-    case classEmbeddingsConcat = "class_embeddings_concat"
-    case numAttentionHeads = "num_attention_heads"
-    case transformerLayersPerBlock = "transformer_layers_per_block"
-  }
-
   /// The defaults: Stable Diffusion's UNet except `cross_attention_dim` (1280 in diffusers;
   /// SD-1.5's file says 768).
   public init() {}
 
   public init(from decoder: Decoder) throws {
-    let c = try decoder.container(keyedBy: CodingKeys.self)
-    /// Replaces a default only when the file has the key (null included, for optionals).
-    func read<T: Decodable>(_ key: CodingKeys, _ value: inout T) throws {
-      if c.contains(key) { value = try c.decode(T.self, forKey: key) }
+    let c = try decoder.container(keyedBy: Field.Key.self)
+    for field in Self.fields { try field.decode(&self, c) }
+  }
+
+  public func encode(to encoder: Encoder) throws {
+    var c = encoder.container(keyedBy: Field.Key.self)
+    for field in Self.fields { try field.encode(self, &c) }
+  }
+
+  /// Every key of the file with the property it sets: a key the file has (null included,
+  /// for optionals) replaces the default; absent keys keep it.
+  private static var fields: [Field] {
+    [
+      Field("in_channels", \.inChannels),
+      Field("out_channels", \.outChannels),
+      Field("center_input_sample", \.centerInputSample),
+      Field("flip_sin_to_cos", \.flipSinToCos),
+      Field("freq_shift", \.freqShift),
+      Field("down_block_types", \.downBlockTypes),
+      Field("mid_block_type", \.midBlockType),
+      Field("up_block_types", \.upBlockTypes),
+      Field("only_cross_attention", \.onlyCrossAttention),
+      Field("block_out_channels", \.blockOutChannels),
+      Field("layers_per_block", \.layersPerBlock),
+      Field("downsample_padding", \.downsamplePadding),
+      Field("mid_block_scale_factor", \.midBlockScaleFactor),
+      Field("act_fn", \.actFn),
+      Field("norm_num_groups", \.normNumGroups),
+      Field("norm_eps", \.normEps),
+      Field("cross_attention_dim", \.crossAttentionDim),
+      Field("attention_head_dim", \.attentionHeadDim),
+      Field("use_linear_projection", \.useLinearProjection),
+      Field("upcast_attention", \.upcastAttention),
+      Field("resnet_time_scale_shift", \.resnetTimeScaleShift),
+      Field("time_embedding_type", \.timeEmbeddingType),
+      Field("time_embedding_dim", \.timeEmbeddingDim),
+      Field("conv_in_kernel", \.convInKernel),
+      Field("conv_out_kernel", \.convOutKernel),
+      Field("dual_cross_attention", \.dualCrossAttention),
+      Field("encoder_hid_dim", \.encoderHidDim),
+      Field("class_embed_type", \.classEmbedType),
+      Field("addition_embed_type", \.additionEmbedType),
+      Field("num_class_embeds", \.numClassEmbeds),
+      Field("time_embedding_act_fn", \.timeEmbeddingActFn),
+      Field("timestep_post_act", \.timestepPostAct),
+      Field("time_cond_proj_dim", \.timeCondProjDim),
+      Field("class_embeddings_concat", \.classEmbeddingsConcat),
+      Field("num_attention_heads", \.numAttentionHeads),
+      Field("transformer_layers_per_block", \.transformerLayersPerBlock),
+    ]
+  }
+
+  private struct Field {
+    let decode: (inout UNetConfig, KeyedDecodingContainer<Key>) throws -> Void
+    let encode: (UNetConfig, inout KeyedEncodingContainer<Key>) throws -> Void
+
+    init<T: Codable>(_ name: String, _ property: WritableKeyPath<UNetConfig, T>) {
+      let key = Key(stringValue: name)
+      decode = { config, c in
+        if c.contains(key) { config[keyPath: property] = try c.decode(T.self, forKey: key) }
+      }
+      // Optionals encode nil as null, so a saved config reads back the same.
+      encode = { config, c in try c.encode(config[keyPath: property], forKey: key) }
     }
-    try read(.inChannels, &inChannels)
-    try read(.outChannels, &outChannels)
-    try read(.centerInputSample, &centerInputSample)
-    try read(.flipSinToCos, &flipSinToCos)
-    try read(.freqShift, &freqShift)
-    try read(.downBlockTypes, &downBlockTypes)
-    try read(.midBlockType, &midBlockType)
-    try read(.upBlockTypes, &upBlockTypes)
-    try read(.onlyCrossAttention, &onlyCrossAttention)
-    try read(.blockOutChannels, &blockOutChannels)
-    try read(.layersPerBlock, &layersPerBlock)
-    try read(.downsamplePadding, &downsamplePadding)
-    try read(.midBlockScaleFactor, &midBlockScaleFactor)
-    try read(.actFn, &actFn)
-    try read(.normNumGroups, &normNumGroups)
-    try read(.normEps, &normEps)
-    try read(.crossAttentionDim, &crossAttentionDim)
-    try read(.attentionHeadDim, &attentionHeadDim)
-    try read(.useLinearProjection, &useLinearProjection)
-    try read(.upcastAttention, &upcastAttention)
-    try read(.resnetTimeScaleShift, &resnetTimeScaleShift)
-    try read(.timeEmbeddingType, &timeEmbeddingType)
-    try read(.timeEmbeddingDim, &timeEmbeddingDim)
-    try read(.convInKernel, &convInKernel)
-    try read(.convOutKernel, &convOutKernel)
-    try read(.dualCrossAttention, &dualCrossAttention)
-    try read(.encoderHidDim, &encoderHidDim)
-    try read(.classEmbedType, &classEmbedType)
-    try read(.additionEmbedType, &additionEmbedType)
-    try read(.numClassEmbeds, &numClassEmbeds)
-    try read(.timeEmbeddingActFn, &timeEmbeddingActFn)
-    try read(.timestepPostAct, &timestepPostAct)
-    try read(.timeCondProjDim, &timeCondProjDim)
-    try read(.classEmbeddingsConcat, &classEmbeddingsConcat)
-    try read(.numAttentionHeads, &numAttentionHeads)
-    try read(.transformerLayersPerBlock, &transformerLayersPerBlock)
+
+    struct Key: CodingKey {
+      let stringValue: String
+      init(stringValue: String) { self.stringValue = stringValue }
+      var intValue: Int? { nil }
+      init?(intValue: Int) { nil }
+    }
   }
 
   /// Reads and validates a `config.json`.
