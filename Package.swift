@@ -23,8 +23,9 @@ let package = Package(
     // The De-fake Face Generator's diffusion parts: schedulers, UNet, VAE.
     .target(name: "AGFASDiffusion", dependencies: ["AGFASEngine", "AGFASNN"]),
     // AG-FAS's De-fake Face Generator: ArcFace identity condition and the reconstruction pipeline.
-    .target(name: "AGFASDFG", dependencies: ["AGFASEngine", "AGFASNN", "AGFASDiffusion", "AGFASCheckpoint"]),
-    .target(name: "AGFASBench", dependencies: ["AGFASEngine"]),
+    .target(
+      name: "AGFASDFG", dependencies: ["AGFASEngine", "AGFASNN", "AGFASDiffusion", "AGFASCheckpoint", "AGFASImage"]),
+    .target(name: "AGFASBench", dependencies: ["AGFASEngine", "AGFASNN", "AGFASDiffusion", "AGFASDFG"]),
     // libpng and libjpeg-turbo from Debian (libpng-dev, libjpeg62-turbo-dev).
     .systemLibrary(name: "CPNG", path: "Sources/CPNG"),
     .systemLibrary(name: "CJPEG", path: "Sources/CJPEG"),
@@ -38,7 +39,7 @@ let package = Package(
     .executableTarget(
       name: "agfas",
       dependencies: [
-        "AGFASEngine", "AGFASCheckpoint", "AGFASBench",
+        "AGFASEngine", "AGFASCheckpoint", "AGFASDFG", "AGFASImage", "AGFASBench",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     // Fixture reading and tolerance checks shared by the test targets.
@@ -50,11 +51,11 @@ let package = Package(
       exclude: ["Fixtures"]),
     .testTarget(
       name: "AGFASDiffusionTests",
-      dependencies: ["AGFASDiffusion", "AGFASTestSupport"],
+      dependencies: ["AGFASDiffusion", "AGFASNN", "AGFASTestSupport"],
       exclude: ["Fixtures"]),
     .testTarget(
       name: "AGFASDFGTests",
-      dependencies: ["AGFASDFG", "AGFASTestSupport"],
+      dependencies: ["AGFASDFG", "AGFASDiffusion", "AGFASNN", "AGFASImage", "AGFASTestSupport"],
       exclude: ["Fixtures"]),
     .testTarget(
       name: "AGFASNNTests",

@@ -16,7 +16,9 @@ public enum OpsBenchmark {
         let conv = try medianSeconds(repeats: repeats) {
           _ = try x.conv2d(weight: w, bias: b, padding: (1, 1))
         }
-        results.append(BenchResult(op: "conv3x3 320->320 1x320x32x32", dtype: name, seconds: conv, gflop: 2 * 320 * 32 * 32 * 320 * 9 / 1e9))
+        results.append(
+          BenchResult(
+            op: "conv3x3 320->320 1x320x32x32", dtype: name, seconds: conv, gflop: 2 * 320 * 32 * 32 * 320 * 9 / 1e9))
 
         let a = gen.randn([2048, 2048], dtype: dtype)
         let m = gen.randn([2048, 2048], dtype: dtype)
@@ -29,7 +31,8 @@ public enum OpsBenchmark {
         let att = try medianSeconds(repeats: repeats) {
           _ = try Tensor.scaledDotProductAttention(query: q, key: k, value: v)
         }
-        results.append(BenchResult(op: "attention 8x1024x40", dtype: name, seconds: att, gflop: 4 * 8 * 1024 * 1024 * 40 / 1e9))
+        results.append(
+          BenchResult(op: "attention 8x1024x40", dtype: name, seconds: att, gflop: 4 * 8 * 1024 * 1024 * 40 / 1e9))
       }
     }
     return results

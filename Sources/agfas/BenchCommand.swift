@@ -6,7 +6,7 @@ import Foundation
 struct Bench: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Measure speed on this machine, beside PyTorch when a PyTorch venv is given.",
-    subcommands: [BenchOps.self])
+    subcommands: [BenchOps.self, BenchDFG.self])
 }
 
 struct BenchOps: ParsableCommand {
@@ -48,4 +48,62 @@ struct BenchOps: ParsableCommand {
     }
     print(benchTable(ours: ours, torch: torch))
   }
+}
+
+struct BenchDFG: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "dfg",
+    abstract:
+      "Time the DFG at full SD-1.5 size (random weights): UNet step b1/b4, VAE encode/decode at 256, one reconstruction.",
+    discussion:
+      "Build in release: swift run -c release agfas bench dfg --python VENV/bin/python (needs diffusers in the venv)")
+
+  @Option(help: "Element types to time: fp32, bf16 or both (comma separated).")
+  var precision = "fp32,bf16"
+
+  @Option(help: "Timed repeats per part (the median is reported; the whole reconstruction runs once).")
+  var `repeat` = 3
+
+  @Flag(help: "Skip the whole 41-step reconstruction.")
+  var noFull = false
+
+  @Option(help: "Python of a venv with torch and diffusers; when given, PyTorch times the same parts in this run.")
+  var python: String?
+
+  @Option(help: "The PyTorch side of the benchmark.")
+  var torchScript = "scripts/bench_dfg_torch.py"
+
+  func run() throws {
+    let names = precision.split(separator: ",").map(String.init)
+    let dtypes = try names.map { name -> DType in
+      switch name {
+      case "fp32": return .float32
+      case "bf16": return .bfloat16
+      default: throw ValidationError("unknown precision '\(name)': use fp32, bf16 or fp32,bf16")
+      }
+    }
+    guard `repeat` > 0 else { throw ValidationError("--repeat must be at least 1") }
+    let threads = ProcessInfo.processInfo.activeProcessorCount
+    print("AGFAS DFG on \(threads) threads, \(`repeat`) repeats (median)")
+    let ours = try DFGBenchmark.run(dtypes: dtypes, repeats: `repeat`, full: !noFull) { print($0) }
+    let peak = Double(peakResidentKiB()) / 1_048_576
+    var torch: [BenchResult] = []
+    if let python {
+      print("running PyTorch ...")
+      torch = try TorchReference.run(
+        python: python, script: torchScript,
+        arguments: ["--threads", "\(threads)", "--repeat", "\(`repeat`)", "--dtypes", names.joined(separator: ",")]
+          + (noFull ? ["--no-full"] : []))
+    }
+    print(benchTable(ours: ours, torch: torch.filter { $0.op != "peak RSS GiB" }))
+    let torchPeak = torch.first { $0.op == "peak RSS GiB" }.map { String(format: ", PyTorch %.1f GiB", $0.gflop) } ?? ""
+    print(String(format: "peak resident memory: AGFAS %.1f GiB", peak) + torchPeak)
+  }
+}
+
+/// This process's peak resident set (getrusage ru_maxrss, KiB on Linux).
+func peakResidentKiB() -> Int {
+  var usage = rusage()
+  getrusage(RUSAGE_SELF.rawValue, &usage)
+  return usage.ru_maxrss
 }

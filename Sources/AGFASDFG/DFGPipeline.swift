@@ -1,0 +1,103 @@
+import AGFASCheckpoint
+import AGFASDiffusion
+import AGFASEngine
+import AGFASNN
+
+/// The DFG reconstruction (SPEC section 2): a face in, its "real" re-drawing out.
+///
+/// identity tokens <- ArcFace(face); z0 <- VAE.encode(face).sample * scaling;
+/// z <- add_noise(z0, t_start); 41 PNDM steps of the identity-conditioned UNet; decode.
+public final class DFGPipeline: @unchecked Sendable {
+  public let unet: UNet2DConditionModel
+  public let vae: AutoencoderKL
+  public let identity: ArcFaceIdentity
+  public let schedulerConfig: SchedulerConfig
+  /// Element type the networks compute in (the scheduler always runs in fp32, as under autocast).
+  public let precision: DType
+
+  /// Knobs of one reconstruction; the defaults are the reference's.
+  public struct Options: Sendable {
+    /// The noise level the reconstruction starts from: the first scheduler timestep <= strength.
+    public var strength = 801
+    public var steps = 50
+    /// "pndm" or "ddim"; nil: the scheduler config's own class.
+    public var scheduler: String? = nil
+
+    public init(strength: Int = 801, steps: Int = 50, scheduler: String? = nil) {
+      self.strength = strength
+      self.steps = steps
+      self.scheduler = scheduler
+    }
+  }
+
+  public init(
+    unet: UNet2DConditionModel, vae: AutoencoderKL, identity: ArcFaceIdentity, schedulerConfig: SchedulerConfig,
+    precision: DType = .float32
+  ) {
+    self.unet = unet
+    self.vae = vae
+    self.identity = identity
+    self.schedulerConfig = schedulerConfig
+    self.precision = precision
+  }
+
+  /// Loads the released files (diffusers/PyTorch formats, as they are).
+  public static func load(_ paths: DFGModelPaths, precision: DType = .float32) throws -> DFGPipeline {
+    try paths.validate()
+    let unetStore = ParameterStore(initialization: .uninitialized)
+    let unet = try UNet2DConditionModel(
+      unetStore.root(), config: ModelFolder(path: paths.unet).config(UNetConfig.self))
+    try unetStore.load(StateDict.load(path: paths.unet))
+    let vaeStore = ParameterStore(initialization: .uninitialized)
+    let vae = try AutoencoderKL(ModelFolder(path: paths.vae).config(AutoencoderKLConfig.self), vaeStore.root())
+    try vae.load(StateDict.load(path: paths.vae))
+    let identity = try ArcFaceIdentity(path: paths.arcface)
+    if precision != .float32 {
+      unetStore.convert(to: precision)
+      vaeStore.convert(to: precision)
+    }
+    return DFGPipeline(
+      unet: unet, vae: vae, identity: identity, schedulerConfig: try SchedulerConfig.load(paths.schedulerConfig),
+      precision: precision)
+  }
+
+  /// Reconstructs faces `x` [B,3,H,W] in [-1,1]; face i draws its two Gaussian tensors from
+  /// `TorchGenerator(seed: seeds[i])` (posterior sample, then noise), exactly as the reference
+  /// does after `torch.manual_seed(seeds[i])` for that face alone, so results do not depend on
+  /// batching or sharding. Returns the decoded images [B,3,H,W] (unclamped, ~[-1,1]).
+  /// `progress(done, total)` is called after each UNet step.
+  public func reconstruct(
+    _ x: Tensor, seeds: [UInt64], options: Options = Options(), progress: (Int, Int) -> Void = { _, _ in }
+  ) throws -> Tensor {
+    guard x.rank == 4, x.shape[1] == 3 else {
+      throw TensorError.rank(op: "DFG reconstruct", shape: x.shape, expected: "faces [B, 3, H, W]")
+    }
+    guard seeds.count == x.shape[0] else {
+      throw TensorError.invalidArgument(op: "DFG reconstruct", reason: "\(seeds.count) seeds for \(x.shape[0]) faces")
+    }
+    return try withoutGrad {
+      let scheduler = try makeScheduler(schedulerConfig, kind: options.scheduler)
+      try scheduler.setTimesteps(options.steps)
+      let timesteps = scheduler.timesteps.filter { $0 <= options.strength }
+      guard let start = timesteps.first else {
+        throw TensorError.invalidArgument(
+          op: "DFG reconstruct", reason: "strength \(options.strength) is below every timestep")
+      }
+      let face = x.converted(to: precision)
+      let condition = try identity.condition(face).converted(to: precision)
+      let posterior = try vae.encode(face)
+      let latentShape = [1] + Array(posterior.mean.shape.dropFirst())
+      let generators = seeds.map { TorchGenerator(seed: $0) }
+      let sampleNoise = try Tensor.concat(generators.map { $0.randn(latentShape) }, axis: 0)
+      let z0 = try posterior.sample(noise: sampleNoise).converted(to: .float32) * Float(vae.config.scalingFactor)
+      let noise = try Tensor.concat(generators.map { $0.randn(latentShape) }, axis: 0)
+      var z = try scheduler.addNoise(z0, noise: noise, timestep: start)
+      for (i, t) in timesteps.enumerated() {
+        let eps = try unet(z.converted(to: precision), timestep: Float(t), encoderHiddenStates: condition)
+        z = try scheduler.step(modelOutput: eps.converted(to: .float32), timestep: t, sample: z)
+        progress(i + 1, timesteps.count)
+      }
+      return try vae.decode((z / Float(vae.config.scalingFactor)).converted(to: precision)).converted(to: .float32)
+    }
+  }
+}

@@ -1,0 +1,120 @@
+import AGFASDFG
+import AGFASEngine
+import ArgumentParser
+import Foundation
+
+struct Reconstruct: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Re-draw aligned faces as live ones with the De-fake Face Generator (SPEC section 2).",
+    discussion: """
+      INPUT is an image or a folder tree of aligned faces (256x256 PNG/JPEG); OUTPUT mirrors
+      the tree as PNGs. Finished faces are skipped, so rerunning after a crash continues where
+      it stopped; --shard i/n gives this machine every n-th face (0-based i) of the sorted list.
+      Every face draws its noise from torch.manual_seed(--seed) on its own, so results do not
+      depend on --batch or --shard.
+      """)
+
+  @Option(help: "Folder with the reference layout (sd-models-for-AG-FAS/, stable-diffusion-v1-5/, backbone.pth).")
+  var models: String?
+  @Option(help: "DFG UNet folder (default: <models>/sd-models-for-AG-FAS/checkpoint-150000/unet_ema).")
+  var unet: String?
+  @Option(help: "SD-1.5 VAE folder (default: <models>/stable-diffusion-v1-5/vae).")
+  var vae: String?
+  @Option(help: "scheduler_config.json (default: <models>/stable-diffusion-v1-5/scheduler/scheduler_config.json).")
+  var schedulerConfig: String?
+  @Option(help: "ArcFace iresnet backbone.pth (default: <models>/backbone.pth).")
+  var arcface: String?
+
+  @Option(help: "An image or a folder tree of aligned faces.")
+  var input: String
+  @Option(help: "Output folder (mirrors the input tree).")
+  var output: String
+
+  @Option(help: "Seed of the two Gaussian draws (torch.manual_seed semantics).")
+  var seed: UInt64 = 0
+  @Option(help: "Noise level to start from: the first timestep <= strength (reference: 801).")
+  var strength = 801
+  @Option(help: "Scheduler inference steps (reference: 50; 41 UNet calls at strength 801).")
+  var steps = 50
+  @Option(help: "pndm or ddim (default: the scheduler config's class).")
+  var scheduler: String?
+  @Option(help: "fp32 or bf16.")
+  var precision = "fp32"
+  @Option(help: "Faces per UNet call.")
+  var batch = 1
+  @Option(help: "This machine's share: i/n (0-based).")
+  var shard = "0/1"
+
+  func run() throws {
+    let dtype: DType
+    switch precision {
+    case "fp32": dtype = .float32
+    case "bf16": dtype = .bfloat16
+    default: throw ValidationError("--precision must be fp32 or bf16, not '\(precision)'")
+    }
+    guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
+    if let scheduler, !["pndm", "ddim"].contains(scheduler) {
+      throw ValidationError("--scheduler must be pndm or ddim, not '\(scheduler)'")
+    }
+    let paths = DFGModelPaths(
+      models: models, unet: unet, vae: vae, schedulerConfig: schedulerConfig, arcface: arcface)
+    try paths.validate()
+    let job = try ReconstructionJob(input: input, output: output, shard: .init(parsing: shard))
+    guard !job.pending.isEmpty else {
+      stderr("all \(job.items.count) faces of shard \(shard) are already reconstructed in \(output)")
+      return
+    }
+    stderr("loading the DFG (\(precision)) ...")
+    let pipeline = try DFGPipeline.load(paths, precision: dtype)
+    let run = ReconstructionRun(
+      pipeline: pipeline, options: .init(strength: strength, steps: steps, scheduler: scheduler), seed: seed,
+      batchSize: batch)
+    var progress = ProgressLine()
+    let failures = run.run(job) { progress.handle($0) }
+    progress.finish()
+    if failures > 0 { throw ExitCode(1) }
+  }
+}
+
+/// Progress with an ETA on standard error (one line per face, a live step counter on a terminal).
+struct ProgressLine {
+  var total = 0
+  var done = 0
+  var failed = 0
+  var started = DispatchTime.now().uptimeNanoseconds
+  let live = isatty(2) != 0
+
+  mutating func handle(_ event: ReconstructionRun.Event) {
+    switch event {
+    case .started(let all, let pending):
+      total = pending
+      stderr("\(pending) of \(all) faces to reconstruct (\(all - pending) already done)")
+    case .step(let i, let n):
+      if live { FileHandle.standardError.write("\r  step \(i)/\(n)   ".data(using: .utf8)!) }
+    case .wrote(let item, let perFace):
+      done += 1
+      let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+      let eta = elapsed / Double(done) * Double(total - done - failed)
+      stderr(
+        String(
+          format: "%@[%d/%d] %@  %.1f s/face, ETA %@", live ? "\r" : "", done, total, item.output, perFace,
+          duration(eta)))
+    case .failed(let item, let error):
+      failed += 1
+      stderr("\(live ? "\r" : "")failed: \(item.input): \(error)")
+    }
+  }
+
+  func finish() {
+    stderr("done: \(done) written, \(failed) failed")
+  }
+
+  func duration(_ s: Double) -> String {
+    let t = Int(s.rounded())
+    return t >= 3600 ? "\(t / 3600)h\(t % 3600 / 60)m" : t >= 60 ? "\(t / 60)m\(t % 60)s" : "\(t)s"
+  }
+}
+
+func stderr(_ line: String) {
+  FileHandle.standardError.write((line + "\n").data(using: .utf8)!)
+}
