@@ -1,5 +1,7 @@
-"""Writes Tests/AGFASDFGTests/Fixtures/pipeline.safetensors: the whole DFG reconstruction
-(SPEC section 2) run by the real diffusers 0.16.1 classes on tiny random models.
+"""Writes the whole-DFG fixtures (Tests/AGFASDFGTests/Fixtures/): tiny random models saved in
+the reference's model layout by the real libraries (models/: diffusers save_pretrained folders,
+scheduler_config.json, torch.save'd backbone.pth), two face PNGs (faces/), and
+pipeline.safetensors with what the reference reconstruction (SPEC section 2) computes.
 
 The reference loop is the AG-FAS one: torch.manual_seed(seed) per face; identity tokens from
 the iresnet; VAE posterior sample (torch's global generator) * 0.18215; noise = torch.randn;
@@ -8,7 +10,11 @@ and scheduler.step; decode(z / 0.18215); image = round(255 * clamp(x / 2 + 0.5, 
 """
 import json
 import pathlib
+import shutil
 import sys
+
+import numpy as np
+from PIL import Image
 
 import torch
 from diffusers import AutoencoderKL, PNDMScheduler, UNet2DConditionModel
@@ -54,7 +60,8 @@ def main():
     torch.manual_seed(0)
     unet = UNet2DConditionModel(**UNET).eval()
     vae = AutoencoderKL(**VAE).eval()
-    arcface = IResNet(ARCFACE["layers"], width=ARCFACE["base_width"]).eval()
+    # A small embedding head keeps backbone.pth small; the DFG ignores fc/features anyway.
+    arcface = IResNet(ARCFACE["layers"], width=ARCFACE["base_width"], num_features=8).eval()
     randomize(arcface)
     faces = torch.rand(2, 3, 32, 32) * 2 - 1
     seeds = [7, 2024]
@@ -63,13 +70,25 @@ def main():
         for i, seed in enumerate(seeds):
             z0, z, x, image, calls = reconstruct(faces[i:i + 1], seed, unet, vae, arcface)
             tensors.update({f"face{i}/z0": z0, f"face{i}/latent": z, f"face{i}/decoded": x, f"face{i}/image": image})
-    for prefix, model in [("unet", unet), ("vae", vae), ("arcface", arcface)]:
-        # ArcFace's fc/features head is unused by the DFG (its loading is tested elsewhere): leave it out.
-        tensors.update({f"{prefix}/{k}": v.float().contiguous() for k, v in model.state_dict().items()
-                        if not k.startswith(("fc.", "features."))})
-    meta = {"seeds": json.dumps(seeds), "unet_config": json.dumps(dict(unet.config)),
-            "vae_config": json.dumps(dict(vae.config)), "scheduler_config": json.dumps(SCHEDULER),
-            "arcface_config": json.dumps(ARCFACE), "token_dim": str(TOKEN_DIM), "unet_calls": str(calls)}
+    models = OUT / "models"
+    if models.exists():
+        shutil.rmtree(models)
+    unet.save_pretrained(models / "sd-models-for-AG-FAS" / "checkpoint-150000" / "unet_ema")
+    vae.save_pretrained(models / "stable-diffusion-v1-5" / "vae")
+    (models / "stable-diffusion-v1-5" / "scheduler").mkdir(parents=True)
+    (models / "stable-diffusion-v1-5" / "scheduler" / "scheduler_config.json").write_text(json.dumps(SCHEDULER))
+    torch.save(arcface.state_dict(), models / "backbone.pth")
+
+    # The CLI's input: the faces as 8-bit PNGs in a tree; every face uses --seed 7.
+    shutil.rmtree(OUT / "faces", ignore_errors=True)
+    with torch.no_grad():
+        for i, rel in enumerate(["live/v1/0.png", "spoof/v2/0.png"]):
+            pixels = ((faces[i] / 2 + 0.5).clamp(0, 1) * 255).round().to(torch.uint8).permute(1, 2, 0).numpy()
+            (OUT / "faces" / rel).parent.mkdir(parents=True, exist_ok=True)
+            Image.fromarray(np.ascontiguousarray(pixels)).save(OUT / "faces" / rel)
+            face = torch.from_numpy(pixels).permute(2, 0, 1)[None].float() / 255 * 2 - 1
+            tensors[f"cli{i}/image"] = reconstruct(face, 7, unet, vae, arcface)[3]
+    meta = {"seeds": json.dumps(seeds), "token_dim": str(TOKEN_DIM), "unet_calls": str(calls)}
     OUT.mkdir(parents=True, exist_ok=True)
     save_file({k: v.contiguous() for k, v in tensors.items()}, OUT / "pipeline.safetensors", metadata=meta)
     print(OUT / "pipeline.safetensors", (OUT / "pipeline.safetensors").stat().st_size // 1024, "KiB; calls", calls)

@@ -45,13 +45,19 @@ public final class DFGPipeline: @unchecked Sendable {
   public static func load(_ paths: DFGModelPaths, precision: DType = .float32) throws -> DFGPipeline {
     try paths.validate()
     let unetStore = ParameterStore(initialization: .uninitialized)
-    let unet = try UNet2DConditionModel(
-      unetStore.root(), config: ModelFolder(path: paths.unet).config(UNetConfig.self))
+    let unetConfig = try ModelFolder(path: paths.unet).config(UNetConfig.self)
+    let unet = try UNet2DConditionModel(unetStore.root(), config: unetConfig)
     try unetStore.load(StateDict.load(path: paths.unet))
     let vaeStore = ParameterStore(initialization: .uninitialized)
     let vae = try AutoencoderKL(ModelFolder(path: paths.vae).config(AutoencoderKLConfig.self), vaeStore.root())
     try vae.load(StateDict.load(path: paths.vae))
-    let identity = try ArcFaceIdentity(path: paths.arcface)
+    // The identity tokens are padded to the UNet's cross-attention width (768 for SD-1.5).
+    let tokenDim: Int
+    switch unetConfig.crossAttentionDim {
+    case .all(let d): tokenDim = d
+    case .each(let dims): tokenDim = dims.first ?? 768
+    }
+    let identity = try ArcFaceIdentity(path: paths.arcface, tokenDim: tokenDim)
     if precision != .float32 {
       unetStore.convert(to: precision)
       vaeStore.convert(to: precision)

@@ -13,35 +13,18 @@ import XCTest
 final class DFGPipelineTests: XCTestCase {
   let fx = try! Fixture("pipeline")
 
-  func prefixed(_ prefix: String) throws -> [String: Tensor] {
-    var out: [String: Tensor] = [:]
-    for name in fx.file.names where name.hasPrefix(prefix + "/") {
-      out[String(name.dropFirst(prefix.count + 1))] = try fx.file.tensor(name)
-    }
-    return out
-  }
+  static let fixtures = URL(fileURLWithPath: "\(#filePath)").deletingLastPathComponent().appendingPathComponent(
+    "Fixtures")
 
   func decode<T: Decodable>(_ type: T.Type, _ key: String) throws -> T {
     try JSONDecoder().decode(T.self, from: Data(XCTUnwrap(fx.file.metadata[key]).utf8))
   }
 
+  /// The tiny models as the reference lays them out: diffusers folders (.bin), a scheduler
+  /// config and a torch.save'd backbone.pth, loaded through the same path the CLI uses.
   func makePipeline(precision: DType = .float32) throws -> DFGPipeline {
-    let unetStore = ParameterStore(initialization: .uninitialized)
-    let unet = try UNet2DConditionModel(unetStore.root(), config: decode(UNetConfig.self, "unet_config"))
-    try unetStore.load(prefixed("unet"))
-    let vaeStore = ParameterStore(initialization: .uninitialized)
-    let vae = try AutoencoderKL(decode(AutoencoderKLConfig.self, "vae_config"), vaeStore.root())
-    try vae.load(prefixed("vae"))
-    let identity = try ArcFaceIdentity(
-      stateDict: prefixed("arcface"), config: decode(IResNetConfig.self, "arcface_config"),
-      tokenDim: Int(XCTUnwrap(fx.file.metadata["token_dim"]))!)
-    if precision != .float32 {
-      unetStore.convert(to: precision)
-      vaeStore.convert(to: precision)
-    }
-    return DFGPipeline(
-      unet: unet, vae: vae, identity: identity, schedulerConfig: try decode(SchedulerConfig.self, "scheduler_config"),
-      precision: precision)
+    try DFGPipeline.load(
+      DFGModelPaths(models: Self.fixtures.appendingPathComponent("models").path), precision: precision)
   }
 
   func psnr(_ a: Tensor, _ b: Tensor) -> Double {

@@ -1,0 +1,88 @@
+import AGFASEngine
+import AGFASImage
+import AGFASTestSupport
+import Foundation
+import XCTest
+
+/// `agfas reconstruct` end to end: real-format model files, a tree of face PNGs, mirrored
+/// output PNGs equal to the reference pipeline's, resumption and sharding.
+final class ReconstructCLITests: XCTestCase {
+  let fixtures = DFGPipelineTests.fixtures
+  var out: URL!
+
+  override func setUpWithError() throws {
+    out = FileManager.default.temporaryDirectory.appendingPathComponent("agfas-cli-\(UUID().uuidString)")
+  }
+
+  override func tearDownWithError() throws { try? FileManager.default.removeItem(at: out) }
+
+  /// The `agfas` executable SwiftPM built beside the test bundle.
+  var agfas: URL {
+    var dir = Bundle(for: Self.self).bundleURL
+    while !FileManager.default.fileExists(atPath: dir.appendingPathComponent("agfas").path), dir.path != "/" {
+      dir = dir.deletingLastPathComponent()
+    }
+    return dir.appendingPathComponent("agfas")
+  }
+
+  @discardableResult
+  func run(_ args: [String]) throws -> (status: Int32, stderr: String) {
+    let p = Process()
+    p.executableURL = agfas
+    p.arguments = args
+    let err = Pipe()
+    p.standardError = err
+    p.standardOutput = Pipe()
+    try p.run()
+    let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    p.waitUntilExit()
+    return (p.terminationStatus, text)
+  }
+
+  func reconstruct(_ extra: [String] = []) throws -> (status: Int32, stderr: String) {
+    try run(
+      [
+        "reconstruct", "--models", fixtures.appendingPathComponent("models").path, "--input",
+        fixtures.appendingPathComponent("faces").path, "--output", out.path, "--seed", "7",
+      ] + extra)
+  }
+
+  func testReconstructsATreeLikeTheReferenceAndResumes() throws {
+    let fx = try Fixture("pipeline")
+    let first = try reconstruct(["--batch", "2"])
+    XCTAssertEqual(first.status, 0, first.stderr)
+    for (i, rel) in ["live/v1/0.png", "spoof/v2/0.png"].enumerated() {
+      let image = try Image(contentsOfFile: out.appendingPathComponent(rel).path)
+      let expected = try fx.file.tensor("cli\(i)/image")
+      XCTAssertEqual(
+        try image.tensor(normalized: .zeroToOne).multiplying(Tensor(scalar: 255)).toArray().map { $0.rounded() },
+        expected.toArray(), rel)
+    }
+    XCTAssertTrue(first.stderr.contains("2 of 2 faces to reconstruct"), first.stderr)
+    XCTAssertTrue(first.stderr.contains("ETA"), first.stderr)
+    let again = try reconstruct()
+    XCTAssertEqual(again.status, 0)
+    XCTAssertTrue(again.stderr.contains("already reconstructed"), again.stderr)
+  }
+
+  func testShardsSplitTheTree() throws {
+    XCTAssertEqual(try reconstruct(["--shard", "1/2"]).status, 0)
+    let written = FileManager.default.enumerator(atPath: out.path)?.compactMap { $0 as? String }.filter {
+      $0.hasSuffix(".png")
+    }
+    XCTAssertEqual(written, ["spoof/v2/0.png"])
+  }
+
+  func testMissingModelsAndBadOptionsAreExplained() throws {
+    let missing = try run(["reconstruct", "--models", "/nonexistent", "--input", "x", "--output", out.path])
+    XCTAssertNotEqual(missing.status, 0)
+    XCTAssertTrue(
+      missing.stderr.contains("ArcFace backbone.pth: /nonexistent/backbone.pth (set with --arcface or --models)"),
+      missing.stderr)
+    let bad = try reconstruct(["--precision", "fp16"])
+    XCTAssertNotEqual(bad.status, 0)
+    XCTAssertTrue(bad.stderr.contains("--precision must be fp32 or bf16"), bad.stderr)
+    let shard = try reconstruct(["--shard", "2/2"])
+    XCTAssertTrue(shard.stderr.contains("0 <= i < n"), shard.stderr)
+  }
+}
