@@ -14,6 +14,8 @@ public enum DFGBenchmark {
 
   /// Times one UNet step (batch 1 and 4), VAE encode/decode at 256 and, unless `full` is
   /// false, one whole reconstruction, in each dtype. `log` receives progress lines.
+  /// Also logs the PSNR of the bf16 reconstruction's 8-bit image against the fp32 one when
+  /// both run.
   public static func run(dtypes: [DType], repeats: Int, full: Bool, log: (String) -> Void) throws -> [BenchResult] {
     log("building SD-1.5 UNet, VAE and iresnet18 with random weights")
     let unetStore = ParameterStore(initialization: .fast)
@@ -25,6 +27,7 @@ public enum DFGBenchmark {
     let x = try gen.randn([1, 3, 256, 256]).clamped(min: -1, max: 1)
     let cond = gen.randn([1, 49, 768])
     var results: [BenchResult] = []
+    var images: [DType: [Float]] = [:]
     func record(_ op: String, _ dtype: DType, _ seconds: Double) {
       let r = BenchResult(op: op, dtype: dtype == .float32 ? "fp32" : "bf16", seconds: seconds, gflop: gflop[op]!)
       log(String(format: "  %@ %@: %.3f s", op, r.dtype, seconds))
@@ -50,9 +53,14 @@ public enum DFGBenchmark {
         let pipeline = DFGPipeline(
           unet: unet, vae: vae, identity: identity, schedulerConfig: .stableDiffusion15, precision: dtype)
         let start = DispatchTime.now().uptimeNanoseconds
-        _ = try pipeline.reconstruct(x, seeds: [0])
+        let decoded = try pipeline.reconstruct(x, seeds: [0])
         record("reconstruction (41 steps)", dtype, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        images[dtype] = decoded.toArray().map { ((Swift.min(Swift.max($0 / 2 + 0.5, 0), 1)) * 255).rounded() }
       }
+    }
+    if let a = images[.float32], let b = images[.bfloat16] {
+      let mse = zip(a, b).reduce(0.0) { $0 + Double(($1.0 - $1.1) * ($1.0 - $1.1)) } / Double(a.count)
+      log(String(format: "bf16 vs fp32 reconstruction: PSNR %.1f dB (8-bit images)", 10 * log10(255 * 255 / mse)))
     }
     return results
   }
