@@ -28,15 +28,7 @@ struct BenchOps: ParsableCommand {
   var torchScript = "scripts/bench_ops_torch.py"
 
   func run() throws {
-    let names = precision.split(separator: ",").map(String.init)
-    let dtypes = try names.map { name -> DType in
-      switch name {
-      case "fp32": return .float32
-      case "bf16": return .bfloat16
-      default: throw ValidationError("unknown precision '\(name)': use fp32, bf16 or fp32,bf16")
-      }
-    }
-    guard `repeat` > 0 else { throw ValidationError("--repeat must be at least 1") }
+    let (names, dtypes) = try parsePrecisions(precision, repeats: `repeat`)
     let threads = ProcessInfo.processInfo.activeProcessorCount
     print("AGFAS engine on \(threads) threads, \(`repeat`) repeats (median)")
     let ours = try OpsBenchmark.run(dtypes: dtypes, repeats: `repeat`)
@@ -74,15 +66,7 @@ struct BenchDFG: ParsableCommand {
   var torchScript = "scripts/bench_dfg_torch.py"
 
   func run() throws {
-    let names = precision.split(separator: ",").map(String.init)
-    let dtypes = try names.map { name -> DType in
-      switch name {
-      case "fp32": return .float32
-      case "bf16": return .bfloat16
-      default: throw ValidationError("unknown precision '\(name)': use fp32, bf16 or fp32,bf16")
-      }
-    }
-    guard `repeat` > 0 else { throw ValidationError("--repeat must be at least 1") }
+    let (names, dtypes) = try parsePrecisions(precision, repeats: `repeat`)
     let threads = ProcessInfo.processInfo.activeProcessorCount
     print("AGFAS DFG on \(threads) threads, \(`repeat`) repeats (median)")
     let ours = try DFGBenchmark.run(dtypes: dtypes, repeats: `repeat`, full: !noFull) { print($0) }
@@ -106,4 +90,18 @@ func peakResidentKiB() -> Int {
   var usage = rusage()
   getrusage(RUSAGE_SELF.rawValue, &usage)
   return usage.ru_maxrss
+}
+
+/// Parses a --precision list ("fp32,bf16") and checks --repeat, for the bench commands.
+func parsePrecisions(_ list: String, repeats: Int) throws -> (names: [String], dtypes: [DType]) {
+  let names = list.split(separator: ",").map(String.init)
+  let dtypes = try names.map { name -> DType in
+    switch name {
+    case "fp32": return .float32
+    case "bf16": return .bfloat16
+    default: throw ValidationError("unknown precision '\(name)': use fp32, bf16 or fp32,bf16")
+    }
+  }
+  guard repeats > 0 else { throw ValidationError("--repeat must be at least 1") }
+  return (names, dtypes)
 }

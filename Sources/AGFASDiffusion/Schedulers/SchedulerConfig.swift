@@ -51,18 +51,9 @@ public struct SchedulerConfig: Codable, Sendable, Equatable {
 
   /// Reads a `scheduler_config.json`.
   public static func load(_ path: String) throws -> SchedulerConfig {
-    let data: Data
-    do {
-      data = try Data(contentsOf: URL(fileURLWithPath: path))
-    } catch {
-      throw SchedulerError.config("\(path): cannot read: \(error.localizedDescription)")
-    }
-    do {
-      return try JSONDecoder().decode(SchedulerConfig.self, from: data)
-    } catch {
-      throw SchedulerError.config("\(path): not a scheduler config: \(error)")
-    }
+    try readConfigFile(path, kind: "a scheduler") { reason, _ in SchedulerError.config("\(path): \(reason)") }
   }
+
 }
 
 /// Scheduler misuse or unsupported configurations.

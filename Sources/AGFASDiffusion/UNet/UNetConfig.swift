@@ -130,21 +130,13 @@ public struct UNetConfig: Codable, Sendable, Equatable {
 
   /// Reads and validates a `config.json`.
   public static func load(_ path: String) throws -> UNetConfig {
-    let data: Data
-    do {
-      data = try Data(contentsOf: URL(fileURLWithPath: path))
-    } catch {
-      throw UNetConfigError.unreadable(path: path, reason: error.localizedDescription)
-    }
-    let config: UNetConfig
-    do {
-      config = try JSONDecoder().decode(UNetConfig.self, from: data)
-    } catch {
-      throw UNetConfigError.unreadable(path: path, reason: "not a UNet config: \(error)")
+    let config: UNetConfig = try readConfigFile(path, kind: "a UNet") { reason, _ in
+      UNetConfigError.unreadable(path: path, reason: reason)
     }
     try config.validate()
     return config
   }
+
 }
 
 /// A setting given once for all blocks or as one value per down block (diffusers accepts

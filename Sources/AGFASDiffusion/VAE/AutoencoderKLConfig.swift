@@ -89,19 +89,9 @@ public struct AutoencoderKLConfig: Codable, Sendable, Equatable {
 
   /// Reads and validates a `config.json`.
   public static func load(_ path: String) throws -> AutoencoderKLConfig {
-    let data: Data
-    do {
-      data = try Data(contentsOf: URL(fileURLWithPath: path))
-    } catch {
-      throw VAEConfigError(path: path, "cannot read: \(error.localizedDescription)")
-    }
-    let config: AutoencoderKLConfig
-    do {
-      config = try JSONDecoder().decode(AutoencoderKLConfig.self, from: data)
-    } catch let e as VAEConfigError {
-      throw VAEConfigError(path: path, e.message)
-    } catch {
-      throw VAEConfigError(path: path, "not an AutoencoderKL config: \(error)")
+    let config: AutoencoderKLConfig = try readConfigFile(path, kind: "an AutoencoderKL") { reason, underlying in
+      // A value the decoder itself rejects already says what is wrong with it.
+      VAEConfigError(path: path, (underlying as? VAEConfigError)?.message ?? reason)
     }
     do {
       try config.validate()
