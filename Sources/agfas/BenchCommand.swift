@@ -28,6 +28,7 @@ struct BenchOps: ParsableCommand {
   var torchScript = "scripts/bench_ops_torch.py"
 
   func run() throws {
+    setlinebuf(stdout)  // progress lines appear as they happen, also when piped to a file
     let (names, dtypes) = try parsePrecisions(precision, repeats: `repeat`)
     let threads = ProcessInfo.processInfo.activeProcessorCount
     print("AGFAS engine on \(threads) threads, \(`repeat`) repeats (median)")
@@ -66,6 +67,7 @@ struct BenchDFG: ParsableCommand {
   var torchScript = "scripts/bench_dfg_torch.py"
 
   func run() throws {
+    setlinebuf(stdout)  // progress lines appear as they happen, also when piped to a file
     let (names, dtypes) = try parsePrecisions(precision, repeats: `repeat`)
     let threads = ProcessInfo.processInfo.activeProcessorCount
     print("AGFAS DFG on \(threads) threads, \(`repeat`) repeats (median)")
