@@ -8,6 +8,7 @@ let package = Package(
     .library(name: "AGFASCheckpoint", targets: ["AGFASCheckpoint"]),
     .library(name: "AGFASNN", targets: ["AGFASNN"]),
     .library(name: "AGFASImage", targets: ["AGFASImage"]),
+    .library(name: "AGFASEvaluation", targets: ["AGFASEvaluation"]),
     .executable(name: "agfas", targets: ["agfas"]),
   ],
   dependencies: [
@@ -36,10 +37,12 @@ let package = Package(
       linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg")]),
     // Images: PNG/JPEG decode with size limits, PNG encode with atomic writes, tensor bridge.
     .target(name: "AGFASImage", dependencies: ["AGFASEngine", "CImageShims"]),
+    // Evaluation as the reference reports it: video-level scores, AUC, EER/HTER, ROC plots.
+    .target(name: "AGFASEvaluation", dependencies: ["AGFASImage"]),
     .executableTarget(
       name: "agfas",
       dependencies: [
-        "AGFASEngine", "AGFASCheckpoint", "AGFASDFG", "AGFASImage", "AGFASBench",
+        "AGFASEngine", "AGFASCheckpoint", "AGFASDFG", "AGFASImage", "AGFASBench", "AGFASEvaluation",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     // Fixture reading and tolerance checks shared by the test targets.
@@ -64,6 +67,10 @@ let package = Package(
     .testTarget(
       name: "AGFASImageTests",
       dependencies: ["AGFASImage"],
+      exclude: ["Fixtures"]),
+    .testTarget(
+      name: "AGFASEvaluationTests",
+      dependencies: ["AGFASEvaluation", "AGFASImage"],
       exclude: ["Fixtures"]),
     .testTarget(
       name: "AGFASCheckpointTests",
