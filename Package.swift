@@ -9,6 +9,7 @@ let package = Package(
     .library(name: "AGFASNN", targets: ["AGFASNN"]),
     .library(name: "AGFASImage", targets: ["AGFASImage"]),
     .library(name: "AGFASEvaluation", targets: ["AGFASEvaluation"]),
+    .library(name: "AGFASData", targets: ["AGFASData"]),
     .executable(name: "agfas", targets: ["agfas"]),
   ],
   dependencies: [
@@ -39,10 +40,12 @@ let package = Package(
     .target(name: "AGFASImage", dependencies: ["AGFASEngine", "CImageShims"]),
     // Evaluation as the reference reports it: video-level scores, AUC, EER/HTER, ROC plots.
     .target(name: "AGFASEvaluation", dependencies: ["AGFASImage"]),
+    // Dataset trees to the reference's JSON label files (SPEC 7); Foundation only.
+    .target(name: "AGFASData"),
     .executableTarget(
       name: "agfas",
       dependencies: [
-        "AGFASEngine", "AGFASCheckpoint", "AGFASDFG", "AGFASImage", "AGFASBench", "AGFASEvaluation",
+        "AGFASEngine", "AGFASCheckpoint", "AGFASDFG", "AGFASImage", "AGFASBench", "AGFASEvaluation", "AGFASData",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     // Fixture reading and tolerance checks shared by the test targets.
@@ -71,6 +74,10 @@ let package = Package(
     .testTarget(
       name: "AGFASEvaluationTests",
       dependencies: ["AGFASEvaluation", "AGFASImage"],
+      exclude: ["Fixtures"]),
+    .testTarget(
+      name: "AGFASDataTests",
+      dependencies: ["AGFASData"],
       exclude: ["Fixtures"]),
     .testTarget(
       name: "AGFASCheckpointTests",
