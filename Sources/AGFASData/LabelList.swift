@@ -23,6 +23,12 @@ public struct LabelList: Equatable, Sendable {
   public var name: String
   public var entries: [FrameLabel]
 
+  public init(group: String, name: String, entries: [FrameLabel]) {
+    self.group = group
+    self.name = name
+    self.entries = entries
+  }
+
   /// `<group>/<name>`.
   public var relativePath: String { group + "/" + name }
 
