@@ -6,22 +6,27 @@ struct Labels: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Write the reference's JSON label files for a dataset tree of frame folders (SPEC section 7).",
     discussion: """
-      ROOT holds one folder of <index>.png frames per video, laid out as the dataset ships
-      (after frame extraction and alignment):
-        msu     real iff the path has real/ (else it needs attack/)
-        casia   train_release/ or test_release/, video folders 1-8, HR_1-HR_4; live: 1, 2, HR_1
-        replay  train/, devel/ or test/, then real/ or attack/; devel is left out
-        oulu    Train_files/, Dev_files/ or Test_files/, videos P_S_U_F; live iff F = 1;
-                Dev_files is left out
-        folders (--layout folders) <domain>/{live,spoof}/<video>/<index>.png, one list set per domain
-      Writes OUT/<dataset or domain>/: all_label.json, real_label.json, fake_label.json (every
-      frame), choose_all_label.json (2 frames a video), choose_real_label.json and
-      choose_fake_label.json (1 frame a video: frame (6 + j*floor(n/k)) mod n of the n frames in
-      index order), and for casia train_label.json and test_label.json. Entries are
-      {"photo_path", "photo_label" (1 live, 0 spoof), "photo_belong_to_video_ID" (the video's
-      0-based number in that file)}, videos in path order, written as Python's
-      json.dump(indent=4) writes them. photo_path is --path-prefix (default: --root as given)
-      joined with the frame's path below the root.
+      ROOT holds one folder of <index>.png frames per video, laid out as the
+      dataset ships (after frame extraction and alignment):
+        msu      live iff the path has real/ (spoof videos need attack/)
+        casia    train_release/ or test_release/; video folders 1-8, HR_1-HR_4;
+                 live: 1, 2, HR_1
+        replay   train/, devel/ or test/, and real/ or attack/; devel left out
+        oulu     Train_files/, Dev_files/ or Test_files/; videos P_S_U_F,
+                 live iff F = 1; Dev_files left out
+        --layout folders
+                 <domain>/{live,spoof}/<video>/<index>.png; lists per domain
+      Writes OUT/<dataset or domain>/:
+        all_label.json, real_label.json, fake_label.json    every frame
+        choose_all_label.json                                2 frames a video
+        choose_real_label.json, choose_fake_label.json       1 frame a video
+        train_label.json, test_label.json                    casia only
+      choose_*: frame (6 + j*floor(n/k)) mod n, j < k, of the n frames in index
+      order. Entries: {"photo_path", "photo_label" (1 live, 0 spoof),
+      "photo_belong_to_video_ID" (the video's 0-based number in that file)};
+      videos in path order, as Python's json.dump(indent=4) writes them.
+      photo_path = --path-prefix (default: --root as given) + the frame's path
+      below the root. Paths in layout errors are below the root.
       """)
 
   @Option(help: "msu, casia, replay or oulu.")
