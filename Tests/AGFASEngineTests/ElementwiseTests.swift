@@ -51,6 +51,21 @@ final class ElementwiseTests: XCTestCase {
     }
   }
 
+  func testSameShapeBF16ArithmeticRoundsTheFP32ResultOnce() throws {
+    let g = TorchGenerator(seed: 3)
+    let a = g.randn([2, 5, 3, 4]).converted(to: .bfloat16)
+    let b = g.randn([2, 5, 3, 4]).converted(to: .bfloat16)
+    for (x, y) in [(a, b), (try a.channelsLast(), try b.channelsLast())] {
+      let sum = try x + y
+      let product = try x * y
+      XCTAssertEqual(sum.dtype, .bfloat16)
+      XCTAssertEqual(sum.layout, x.layout)
+      let (fa, fb) = (x.converted(to: .float32).toArray(), y.converted(to: .float32).toArray())
+      XCTAssertEqual(sum.toArray(), zip(fa, fb).map { BFloat16.round($0 + $1) })
+      XCTAssertEqual(product.toArray(), zip(fa, fb).map { BFloat16.round($0 * $1) })
+    }
+  }
+
   func testSumOverAxesMatchesTorch() throws {
     try forEachCase(fx, prefix: "sum_") { c in
       let x = try c.input("x").requiringGrad()

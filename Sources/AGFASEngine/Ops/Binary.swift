@@ -62,6 +62,15 @@ extension Tensor {
       }
       return out
     }
+    if shape == other.shape, layout == other.layout, dtype == .bfloat16, other.dtype == .bfloat16 {
+      // bf16 residual adds and gates: widen in registers and round once, with no fp32 copies.
+      let out = Tensor.empty(shape, dtype: .bfloat16, layout: layout)
+      let (a, b, o) = (bf16Bits(), other.bf16Bits(), out.bf16Bits())
+      parallelFor(count) { r in
+        for i in r { o[i] = BFloat16.bits(f(BFloat16.float(a[i]), BFloat16.float(b[i]))) }
+      }
+      return out
+    }
     let a = dtype == .float32 ? detached() : convertedUntracked(to: .float32)
     let b = other.dtype == .float32 ? other.detached() : other.convertedUntracked(to: .float32)
     // The output keeps the layout of an operand that already has the full shape.
