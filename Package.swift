@@ -8,6 +8,7 @@ let package = Package(
     .library(name: "AGFASCheckpoint", targets: ["AGFASCheckpoint"]),
     .library(name: "AGFASNN", targets: ["AGFASNN"]),
     .library(name: "AGFASImage", targets: ["AGFASImage"]),
+    .library(name: "AGFASOANet", targets: ["AGFASOANet"]),
     .executable(name: "agfas", targets: ["agfas"]),
   ],
   dependencies: [
@@ -25,6 +26,8 @@ let package = Package(
     // AG-FAS's De-fake Face Generator: ArcFace identity condition and the reconstruction pipeline.
     .target(
       name: "AGFASDFG", dependencies: ["AGFASEngine", "AGFASNN", "AGFASDiffusion", "AGFASCheckpoint", "AGFASImage"]),
+    // AG-FAS's Off-real Attention Network: anomalous cue, ViT + cue encoder, SSDG heads and losses.
+    .target(name: "AGFASOANet", dependencies: ["AGFASEngine", "AGFASNN", "AGFASCheckpoint"]),
     .target(name: "AGFASBench", dependencies: ["AGFASEngine", "AGFASNN", "AGFASDiffusion", "AGFASDFG"]),
     // libpng and libjpeg-turbo from Debian (libpng-dev, libjpeg62-turbo-dev).
     .systemLibrary(name: "CPNG", path: "Sources/CPNG"),
@@ -64,6 +67,10 @@ let package = Package(
     .testTarget(
       name: "AGFASImageTests",
       dependencies: ["AGFASImage"],
+      exclude: ["Fixtures"]),
+    .testTarget(
+      name: "AGFASOANetTests",
+      dependencies: ["AGFASOANet", "AGFASNN", "AGFASCheckpoint", "AGFASTestSupport"],
       exclude: ["Fixtures"]),
     .testTarget(
       name: "AGFASCheckpointTests",
