@@ -18,8 +18,9 @@ Writes into Tests/AGFASOANetTests/Fixtures/:
 - oanet.safetensors:
   - `state/<key>`: the OA-Net state dict (random weights, non-zero cross-attention outputs and
     BatchNorm statistics so every path shows); `disc/<key>`: the discriminator's.
-  - forward case (eval mode, 2 faces at 64x64): `fwd/img`, `fwd/rec`, `fwd/cue`, `fwd/tokens`,
-    `fwd/features`, `fwd/embeddings`, `fwd/logits`, `fwd/scores`.
+  - forward case (eval mode, 2 faces at 64x64): `fwd/img`, `fwd/rec`, `fwd/residual` (the cue
+    input's channels 3..5; 0..2 are `fwd/img`), `fwd/tokens`, `fwd/features`, `fwd/embeddings`,
+    `fwd/logits`, `fwd/scores`.
   - one SSDG step (train mode, 3 domains x (2 live + 2 spoof)): `step/img_base`, `step/rec_base`
     (16x16, nearest-upsampled x4 to the 64x64 inputs), `step/dropout_mask`,
     `step/logits`, `step/embeddings`, `step/loss.{cls,triplet,adv,total}`, `grad/<key>` and
@@ -28,6 +29,8 @@ Writes into Tests/AGFASOANetTests/Fixtures/:
     Metadata `config` (tiny sizes) and `step` (labels, domains, GRL coefficient, triplet count).
 - vit_tiny/: a transformers ViTModel folder (config.json + pytorch_model.bin) of the tiny ViT.
 - resnet_tiny.pth: the tiny ResNet-18 as torchvision saves it (with fc.*, 10 classes to stay small).
+- oanet_checkpoint.pth: the OA-Net state dict in an SSDG-style training checkpoint
+  (`{"epoch", "state_dict", "best_model_EER", ...}`) with DataParallel's `module.` prefixes.
 - vit_base_keys.json / resnet18_keys.json: keys and shapes of transformers' ViTModel(ViTConfig())
   and of torchvision's resnet18 (no weights).
 """
@@ -285,7 +288,7 @@ def main():
         cue = anomalous_cue(img, rec)
         logits, emb, features, tokens = net(cue)
     tensors.update({
-        "fwd/img": img, "fwd/rec": rec, "fwd/cue": cue, "fwd/tokens": tokens, "fwd/features": features,
+        "fwd/img": img, "fwd/rec": rec, "fwd/residual": cue[:, 3:], "fwd/tokens": tokens, "fwd/features": features,
         "fwd/embeddings": emb, "fwd/logits": logits, "fwd/scores": torch.softmax(logits, dim=1)[:, 1]})
     # The forward normalised the classifier weight in place, as the reference does: restore it.
     net.load_state_dict({k[len("state/"):]: v for k, v in tensors.items() if k.startswith("state/")})
@@ -333,6 +336,11 @@ def main():
     print("losses", cls.item(), triplet.item(), adv.item(), total.item(), "positive triplets", count)
     save_file({k: v.float().contiguous() if v.is_floating_point() else v for k, v in tensors.items()},
               str(OUT / "oanet.safetensors"), metadata=meta)
+
+    # A trained model as the reference's training code saves it (SSDG's save_checkpoint).
+    state = {"module." + k[len("state/"):]: v for k, v in tensors.items() if k.startswith("state/")}
+    torch.save({"epoch": 3, "state_dict": state, "valid_arg": [0.1, 0.9], "best_model_EER": 0.1,
+                "best_model_ACER": 0.1, "best_model_ACC": 0.9, "threshold": 0.5}, str(OUT / "oanet_checkpoint.pth"))
 
     # Pretrained-file formats: a transformers ViT folder and a torchvision ResNet .pth.
     torch.manual_seed(2)

@@ -57,7 +57,7 @@ extension OANet {
   /// A trained OA-Net from a checkpoint file (PyTorch .pth/.tar, a training checkpoint's
   /// `state_dict`, or safetensors); see `init(stateDict:config:)`.
   public init(path: String, config: OANetConfig? = nil) throws {
-    try self.init(stateDict: StateDict.load(path: path, stripPrefix: "module."), config: config)
+    try self.init(stateDict: StateDict.load(path: path), config: config)
   }
 }
 

@@ -35,6 +35,11 @@ struct OANetFixture {
 
   func tensor(_ name: String) throws -> Tensor { try file.tensor(name) }
 
+  /// The forward case's network input as PyTorch computed it: the face, then its residual.
+  func forwardInput() throws -> Tensor {
+    try Tensor.concat([tensor("fwd/img"), tensor("fwd/residual")], axis: 1)
+  }
+
   /// The step's metadata (labels, domains, GRL coefficient, ...).
   func step() throws -> [String: Any] {
     let json = try XCTUnwrap(file.metadata["step"])

@@ -11,13 +11,13 @@ final class OANetForwardTests: XCTestCase {
     let cue = try AnomalousCue.input(image: fx.tensor("fwd/img"), reconstruction: fx.tensor("fwd/rec"))
     XCTAssertEqual(cue.shape, [2, 6, 64, 64])
     // The residual is divided by its std (~0.2): rounding of the mean/std reductions scales up a little.
-    assertClose(cue, try fx.tensor("fwd/cue"), rtol: 1e-5, atol: 2e-6, "cue input")
+    assertClose(cue, try fx.forwardInput(), rtol: 1e-5, atol: 2e-6, "cue input")
   }
 
   func testForwardMatchesPyTorchFP32() throws {
     let fx = try OANetFixture()
     let model = try fx.model()
-    let out = try withoutGrad { try model(fx.tensor("fwd/cue")) }
+    let out = try withoutGrad { try model(fx.forwardInput()) }
     // fp32 through a ResNet-18 and two ViT layers with cross-attention: the worst elements
     // differ by ~1e-6 relative (tokens reach 26, features ~1), so rtol 1e-5.
     assertClose(out.cueTokens, try fx.tensor("fwd/tokens"), rtol: 1e-5, atol: 1e-5, "cue tokens")
@@ -32,7 +32,7 @@ final class OANetForwardTests: XCTestCase {
     let model = try fx.model()
     model.store.convert(to: .bfloat16)
     XCTAssertEqual(model.dtype, .bfloat16)
-    let out = try withoutGrad { try model(fx.tensor("fwd/cue")) }
+    let out = try withoutGrad { try model(fx.forwardInput()) }
     XCTAssertEqual(out.logits.dtype, .bfloat16)
     // bf16 keeps 8 significant bits and rounds every activation: through ~30 layers the
     // features (std ~1) drift by up to 0.033 here, the scores by 0.007; allowed twice that.
@@ -56,7 +56,7 @@ final class OANetForwardTests: XCTestCase {
     // A backward smoke test through every part, in eval mode.
     let fx = try OANetFixture()
     let model = try fx.model()
-    let x = try fx.tensor("fwd/cue").requiringGrad()
+    let x = try fx.forwardInput().requiringGrad()
     let out = try model(x)
     try out.logits.sum().backward()
     let g = try XCTUnwrap(x.grad)

@@ -48,7 +48,7 @@ final class OANetLoadingTests: XCTestCase {
     XCTAssertEqual(model.config.vit, fx.config.vit)
     XCTAssertEqual(model.config.cueWidth, 2)
     XCTAssertEqual(model.config.embeddingDim, 16)
-    let out = try withoutGrad { try model(fx.tensor("fwd/cue")) }
+    let out = try withoutGrad { try model(fx.forwardInput()) }
     XCTAssertEqual(out.scores.shape, [2])
     XCTAssertEqual(
       errorMessage { try OANet(pretrainedViT: OANetFixture.path("vit_tiny"), resnet: OANetFixture.path("vit_tiny")) },
@@ -90,7 +90,7 @@ final class OANetLoadingTests: XCTestCase {
     let state = try fx.group("state")
     let prefixed = Dictionary(uniqueKeysWithValues: state.map { ("module." + $0.key, $0.value) })
     let model = try OANet(stateDict: prefixed, config: fx.config)
-    let out = try withoutGrad { try model(fx.tensor("fwd/cue")) }
+    let out = try withoutGrad { try model(fx.forwardInput()) }
     assertClose(out.logits, try fx.tensor("fwd/logits"), rtol: 1e-5, atol: 1e-6, "logits")
 
     let vit = try StateDict.load(path: OANetFixture.path("vit_tiny"))
@@ -103,6 +103,25 @@ final class OANetLoadingTests: XCTestCase {
     XCTAssertEqual(
       errorMessage { try OANet(stateDict: both, config: fx.config) },
       "OA-Net checkpoint: key embedder.bottleneck_layer_fc.bias appears both with and without the prefix module.")
+  }
+
+  func testReferenceTrainingCheckpointLoadsForPrediction() throws {
+    // torch.save({"epoch", "state_dict": {"module.<key>": ...}, "best_model_EER", ...}) as SSDG saves.
+    let fx = try OANetFixture()
+    let model = try OANet(path: OANetFixture.path("oanet_checkpoint.pth"), config: fx.config)
+    let scores = try model.scores(image: fx.tensor("fwd/img"), reconstruction: fx.tensor("fwd/rec"))
+    assertClose(scores, try fx.tensor("fwd/scores"), rtol: 1e-5, atol: 1e-6, "P(live)")
+    // Another model's file: every key is named, missing and unexpected.
+    let wrong = errorMessage { try OANet(path: OANetFixture.path("resnet_tiny.pth"), config: fx.config) }
+    XCTAssertTrue(
+      wrong.hasPrefix("checkpoint does not fit the model: missing keys: backbone.embeddings.cls_token"), wrong)
+    XCTAssertTrue(wrong.contains("unexpected keys: bn1.bias, bn1.num_batches_tracked"), wrong)
+    // A corrupt file: the reader's error names the file.
+    let corrupt = FileManager.default.temporaryDirectory.appendingPathComponent("oanet-corrupt-\(getpid()).pth")
+    try Data("not a checkpoint at all".utf8).write(to: corrupt)
+    defer { try? FileManager.default.removeItem(at: corrupt) }
+    let message = errorMessage { try OANet(path: corrupt.path, config: fx.config) }
+    XCTAssertTrue(message.contains(corrupt.path) && message.contains("unknown format"), message)
   }
 
   func testConfigIsReadOffAStateDict() throws {
