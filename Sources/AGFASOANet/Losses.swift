@@ -56,6 +56,7 @@ public enum SSDGLoss {
     let gram = try x.matmul(x.transposed(0, 1))
     var eye = [Float](repeating: 0, count: n * n)
     for i in 0..<n { eye[i * n + i] = 1 }
+    // The Gram diagonal (as SSDG's `cor_mat.diag()`), picked out exactly: the rest adds zeros.
     let squaredNorms = try (gram * Tensor(eye, shape: [n, n])).sum(axes: [1])
     let squared = try (squaredNorms.reshaped([n, 1]) - gram * 2 + squaredNorms.reshaped([1, n])).relu()
     let isZero = squared.toArray().map { $0 == 0 ? Float(1) : 0 }
