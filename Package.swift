@@ -10,6 +10,7 @@ let package = Package(
     .library(name: "AGFASImage", targets: ["AGFASImage"]),
     .library(name: "AGFASEvaluation", targets: ["AGFASEvaluation"]),
     .library(name: "AGFASData", targets: ["AGFASData"]),
+    .library(name: "AGFASOANet", targets: ["AGFASOANet"]),
     .executable(name: "agfas", targets: ["agfas"]),
   ],
   dependencies: [
@@ -27,6 +28,8 @@ let package = Package(
     // AG-FAS's De-fake Face Generator: ArcFace identity condition and the reconstruction pipeline.
     .target(
       name: "AGFASDFG", dependencies: ["AGFASEngine", "AGFASNN", "AGFASDiffusion", "AGFASCheckpoint", "AGFASImage"]),
+    // AG-FAS's Off-real Attention Network: anomalous cue, ViT + cue encoder, SSDG heads and losses.
+    .target(name: "AGFASOANet", dependencies: ["AGFASEngine", "AGFASNN", "AGFASCheckpoint"]),
     .target(name: "AGFASBench", dependencies: ["AGFASEngine", "AGFASNN", "AGFASDiffusion", "AGFASDFG"]),
     // libpng and libjpeg-turbo from Debian (libpng-dev, libjpeg62-turbo-dev).
     .systemLibrary(name: "CPNG", path: "Sources/CPNG"),
@@ -78,6 +81,10 @@ let package = Package(
     .testTarget(
       name: "AGFASDataTests",
       dependencies: ["AGFASData"],
+      exclude: ["Fixtures"]),
+    .testTarget(
+      name: "AGFASOANetTests",
+      dependencies: ["AGFASOANet", "AGFASNN", "AGFASCheckpoint", "AGFASTestSupport"],
       exclude: ["Fixtures"]),
     .testTarget(
       name: "AGFASCheckpointTests",
