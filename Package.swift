@@ -8,6 +8,7 @@ let package = Package(
     .library(name: "AGFASCheckpoint", targets: ["AGFASCheckpoint"]),
     .library(name: "AGFASNN", targets: ["AGFASNN"]),
     .library(name: "AGFASImage", targets: ["AGFASImage"]),
+    .library(name: "AGFASFaces", targets: ["AGFASFaces"]),
     .executable(name: "agfas", targets: ["agfas"]),
   ],
   dependencies: [
@@ -25,7 +26,10 @@ let package = Package(
     // AG-FAS's De-fake Face Generator: ArcFace identity condition and the reconstruction pipeline.
     .target(
       name: "AGFASDFG", dependencies: ["AGFASEngine", "AGFASNN", "AGFASDiffusion", "AGFASCheckpoint", "AGFASImage"]),
-    .target(name: "AGFASBench", dependencies: ["AGFASEngine", "AGFASNN", "AGFASDiffusion", "AGFASDFG"]),
+    // Face detection (MTCNN with facenet-pytorch's weights) and alignment onto the SPEC 1 template.
+    .target(name: "AGFASFaces", dependencies: ["AGFASEngine", "AGFASNN", "AGFASCheckpoint", "AGFASImage"]),
+    .target(
+      name: "AGFASBench", dependencies: ["AGFASEngine", "AGFASNN", "AGFASDiffusion", "AGFASDFG", "AGFASFaces"]),
     // libpng and libjpeg-turbo from Debian (libpng-dev, libjpeg62-turbo-dev).
     .systemLibrary(name: "CPNG", path: "Sources/CPNG"),
     .systemLibrary(name: "CJPEG", path: "Sources/CJPEG"),
@@ -39,7 +43,7 @@ let package = Package(
     .executableTarget(
       name: "agfas",
       dependencies: [
-        "AGFASEngine", "AGFASCheckpoint", "AGFASDFG", "AGFASImage", "AGFASBench",
+        "AGFASEngine", "AGFASCheckpoint", "AGFASDFG", "AGFASImage", "AGFASFaces", "AGFASBench",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     // Fixture reading and tolerance checks shared by the test targets.
@@ -64,6 +68,10 @@ let package = Package(
     .testTarget(
       name: "AGFASImageTests",
       dependencies: ["AGFASImage"],
+      exclude: ["Fixtures"]),
+    .testTarget(
+      name: "AGFASFacesTests",
+      dependencies: ["AGFASFaces", "AGFASImage", "AGFASEngine", "AGFASTestSupport"],
       exclude: ["Fixtures"]),
     .testTarget(
       name: "AGFASCheckpointTests",
