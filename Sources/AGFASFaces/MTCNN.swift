@@ -73,12 +73,11 @@ public struct MTCNN: Sendable {
     guard image.width > 0, image.height > 0 else {
       throw FacesError.input("empty image (\(image.width)x\(image.height))")
     }
-    let rgb = image.rgb()
-    let pixels = rgb.pixelTensor(x: 0..<rgb.width, y: 0..<rgb.height)
+    let sums = IntegralImage(image.rgb())
     let faces = try withoutGrad {
-      var boxes = try proposals(rgb, pixels: pixels)
-      if !boxes.isEmpty { boxes = try refined(boxes, of: rgb, pixels: pixels) }
-      return boxes.isEmpty ? [] : try outputs(boxes, of: rgb, pixels: pixels)
+      var boxes = try proposals(sums)
+      if !boxes.isEmpty { boxes = try refined(boxes, of: sums) }
+      return boxes.isEmpty ? [] : try outputs(boxes, of: sums)
     }
     // numpy's argsort (stable on these small inputs) ascending, then reversed.
     let ascending = faces.indices.sorted { (faces[$0].box.area, $0) < (faces[$1].box.area, $1) }

@@ -24,9 +24,17 @@ extension Image {
   }
 }
 
-extension Tensor {
-  /// `(x - 127.5) * 0.0078125`: MTCNN's input scaling of 0...255 pixels to about [-1, 1].
-  func mtcnnNormalized() throws -> Tensor {
-    try (self - 127.5) * 0.0078125
+extension Image {
+  /// This image (as RGB) resized to width x height in torch's `area` mode (adaptive average
+  /// pooling in fp32), rounded half to even: `F.interpolate(x.float(), size, mode="area").round()`.
+  public func areaResized(width: Int, height: Int) throws -> Image {
+    let rgb = rgb()
+    let t = try rgb.pixelTensor(x: 0..<rgb.width, y: 0..<rgb.height).resizedArea(height: height, width: width)
+    return try withExtendedLifetime(t) {
+      let values = t.floats()  // channels-last: interleaved RGB, as Image stores it
+      return try Image(
+        width: width, height: height, channels: 3,
+        pixels: values.map { UInt8(Swift.min(Swift.max($0, 0), 255).rounded(.toNearestOrEven)) })
+    }
   }
 }

@@ -5,13 +5,13 @@ extension MTCNN {
   /// Stage 1: PNet over the image pyramid. Each scale's windows with probability >= the
   /// first threshold become boxes, NMS (IoU 0.5) thins each scale, NMS (IoU 0.7) thins the
   /// union, and the survivors are calibrated by their offsets and squared.
-  func proposals(_ image: Image, pixels: Tensor) throws -> [CandidateBox] {
+  func proposals(_ image: IntegralImage) throws -> [CandidateBox] {
     var all: [CandidateBox] = []
     for scale in options.pyramidScales(shortSide: Swift.min(image.width, image.height)) {
       // Python's int(): truncation of the Double product.
       let height = Int(Double(image.height) * scale + 1)
       let width = Int(Double(image.width) * scale + 1)
-      let input = try pixels.resizedArea(height: height, width: width).mtcnnNormalized()
+      let input = image.resampledNormalized(x: 0..<image.width, y: 0..<image.height, height: height, width: width)
       let (regression, probabilities) = try pnet(input)
       let boxes = try windows(regression, probabilities, scale: Float(scale))
       all += NonMaximumSuppression.union(boxes, threshold: 0.5).map { boxes[$0] }

@@ -1,35 +1,37 @@
 import AGFASEngine
-import AGFASImage
 
 extension MTCNN {
   /// Crops per network call: bounds memory on images with thousands of candidates.
   static let cropBatch = 256
 
   /// The network inputs of `boxes`: each box's clipped region resized to `size` x `size`
-  /// (torch `area` mode) and normalised, batched [N,3,size,size], with the boxes that have a
-  /// non-empty region (facenet-pytorch would silently misalign its lists on an empty one;
-  /// here such a box is dropped).
-  func crops(_ boxes: [CandidateBox], of image: Image, pixels: Tensor, size: Int) throws -> (
-    inputs: [Tensor], boxes: [CandidateBox]
-  ) {
-    var kept: [CandidateBox] = []
-    var resized: [Tensor] = []
+  /// (torch `area` mode) and normalised, in channels-last batches [N,3,size,size] of at most
+  /// `cropBatch`, with the boxes that have a non-empty region (facenet-pytorch would silently
+  /// misalign its lists on an empty one; here such a box is dropped).
+  func crops(_ boxes: [CandidateBox], of image: IntegralImage, size: Int) -> (inputs: [Tensor], boxes: [CandidateBox]) {
+    var kept: [(box: CandidateBox, x: Range<Int>, y: Range<Int>)] = []
     for box in boxes {
       guard let region = box.cropRegion(width: image.width, height: image.height) else { continue }
-      resized.append(try image.pixelTensor(x: region.x, y: region.y).resizedArea(height: size, width: size))
-      kept.append(box)
+      kept.append((box, region.x, region.y))
     }
-    let batches = try stride(from: 0, to: resized.count, by: Self.cropBatch).map { start in
-      try Tensor.concat(Array(resized[start..<Swift.min(start + Self.cropBatch, resized.count)]), axis: 0)
-        .mtcnnNormalized()
+    let batches = stride(from: 0, to: kept.count, by: Self.cropBatch).map { start in
+      let part = kept[start..<Swift.min(start + Self.cropBatch, kept.count)]
+      let batch = Tensor.empty([part.count, 3, size, size], layout: .channelsLast)
+      withExtendedLifetime(batch) {
+        let base = batch.floats().baseAddress!
+        for (k, crop) in part.enumerated() {
+          image.resampleNormalized(x: crop.x, y: crop.y, height: size, width: size, into: base + k * 3 * size * size)
+        }
+      }
+      return batch
     }
-    return (batches, kept)
+    return (batches, kept.map(\.box))
   }
 
   /// Stage 2: RNet on 24x24 crops; boxes with probability > the second threshold take it as
   /// their score and RNet's offsets, then NMS (IoU 0.7), calibration and squaring.
-  func refined(_ boxes: [CandidateBox], of image: Image, pixels: Tensor) throws -> [CandidateBox] {
-    let (inputs, kept) = try crops(boxes, of: image, pixels: pixels, size: 24)
+  func refined(_ boxes: [CandidateBox], of image: IntegralImage) throws -> [CandidateBox] {
+    let (inputs, kept) = crops(boxes, of: image, size: 24)
     var passed: [CandidateBox] = []
     var index = 0
     for input in inputs {
@@ -51,8 +53,8 @@ extension MTCNN {
   /// Stage 3: ONet on 48x48 crops; boxes with probability > the third threshold get their
   /// landmarks (read relative to the uncalibrated box), are calibrated, and go through a
   /// last NMS on the overlap over the smaller box (0.7).
-  func outputs(_ boxes: [CandidateBox], of image: Image, pixels: Tensor) throws -> [DetectedFace] {
-    let (inputs, kept) = try crops(boxes, of: image, pixels: pixels, size: 48)
+  func outputs(_ boxes: [CandidateBox], of image: IntegralImage) throws -> [DetectedFace] {
+    let (inputs, kept) = crops(boxes, of: image, size: 48)
     var passed: [CandidateBox] = []
     var landmarks: [[FacePoint]] = []
     var index = 0

@@ -65,17 +65,9 @@ enum FaceFixtures {
     }
   }
 
-  /// torch `area` resize to size x size in fp32, rounded half to even (the script's `area`).
+  /// The script's `area`: torch area resize to size x size, rounded half to even.
   static func areaResized(_ image: Image, _ size: Int) throws -> Image {
-    let t = try image.pixelTensor(x: 0..<image.width, y: 0..<image.height).resizedArea(height: size, width: size)
-      .contiguous()
-    let values = t.toArray()
-    let plane = size * size
-    return try Image(
-      width: size, height: size, channels: 3,
-      pixels: (0..<(plane * 3)).map { i in
-        UInt8(values[(i % 3) * plane + i / 3].rounded(.toNearestOrEven))
-      })
+    try image.areaResized(width: size, height: size)
   }
 
   /// Pillow's convert("L") luma, replicated to RGB.
