@@ -1,10 +1,15 @@
 """Writes the face detection and alignment fixtures for Tests/AGFASFacesTests.
 
     scripts/fetch_test_material.sh
-    PY=/path/to/python scripts/make_faces_fixtures.py
+    .venv/bin/python scripts/make_faces_fixtures.py
 
-PY needs torch, facenet-pytorch 2.6.0 (installed with --no-deps: its pins predate the torch
-here), a torchvision matching torch (for `batched_nms`), Pillow, numpy and scikit-image.
+The Python needs torch, facenet-pytorch 2.6.0 (installed with --no-deps: its pins predate the
+torch here), a torchvision matching torch (for `batched_nms`), Pillow, numpy and scikit-image.
+Generated here with a venv layered on the shared torch venv, which stays untouched:
+    /work/venv/bin/python -m venv .venv
+    echo /work/venv/lib/python3.11/site-packages > .venv/lib/python3.11/site-packages/base.pth
+    .venv/bin/pip install --no-deps facenet-pytorch==2.6.0 torchvision==0.29.2
+    .venv/bin/pip install scikit-image   # 0.26.0
 
 Reference: facenet_pytorch.MTCNN(keep_all=True, ...).detect(img, landmarks=True) on real
 photos fetched by scripts/fetch_test_material.sh (never committed) and on images derived from

@@ -22,9 +22,7 @@ extension Image {
     }
     return t
   }
-}
 
-extension Image {
   /// This image (as RGB) resized to width x height in torch's `area` mode (adaptive average
   /// pooling in fp32), rounded half to even: `F.interpolate(x.float(), size, mode="area").round()`.
   public func areaResized(width: Int, height: Int) throws -> Image {
