@@ -11,6 +11,7 @@ let package = Package(
     .library(name: "AGFASEvaluation", targets: ["AGFASEvaluation"]),
     .library(name: "AGFASData", targets: ["AGFASData"]),
     .library(name: "AGFASOANet", targets: ["AGFASOANet"]),
+    .library(name: "AGFASFaces", targets: ["AGFASFaces"]),
     .executable(name: "agfas", targets: ["agfas"]),
   ],
   dependencies: [
@@ -30,7 +31,10 @@ let package = Package(
       name: "AGFASDFG", dependencies: ["AGFASEngine", "AGFASNN", "AGFASDiffusion", "AGFASCheckpoint", "AGFASImage"]),
     // AG-FAS's Off-real Attention Network: anomalous cue, ViT + cue encoder, SSDG heads and losses.
     .target(name: "AGFASOANet", dependencies: ["AGFASEngine", "AGFASNN", "AGFASCheckpoint"]),
-    .target(name: "AGFASBench", dependencies: ["AGFASEngine", "AGFASNN", "AGFASDiffusion", "AGFASDFG"]),
+    // Face detection (MTCNN with facenet-pytorch's weights) and alignment onto the SPEC 1 template.
+    .target(name: "AGFASFaces", dependencies: ["AGFASEngine", "AGFASNN", "AGFASCheckpoint", "AGFASImage"]),
+    .target(
+      name: "AGFASBench", dependencies: ["AGFASEngine", "AGFASNN", "AGFASDiffusion", "AGFASDFG", "AGFASFaces"]),
     // libpng and libjpeg-turbo from Debian (libpng-dev, libjpeg62-turbo-dev).
     .systemLibrary(name: "CPNG", path: "Sources/CPNG"),
     .systemLibrary(name: "CJPEG", path: "Sources/CJPEG"),
@@ -48,7 +52,8 @@ let package = Package(
     .executableTarget(
       name: "agfas",
       dependencies: [
-        "AGFASEngine", "AGFASCheckpoint", "AGFASDFG", "AGFASImage", "AGFASBench", "AGFASEvaluation", "AGFASData",
+        "AGFASEngine", "AGFASCheckpoint", "AGFASDFG", "AGFASImage", "AGFASFaces", "AGFASBench", "AGFASEvaluation",
+        "AGFASData",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     // Fixture reading and tolerance checks shared by the test targets.
@@ -85,6 +90,10 @@ let package = Package(
     .testTarget(
       name: "AGFASOANetTests",
       dependencies: ["AGFASOANet", "AGFASNN", "AGFASCheckpoint", "AGFASTestSupport"],
+      exclude: ["Fixtures"]),
+    .testTarget(
+      name: "AGFASFacesTests",
+      dependencies: ["AGFASFaces", "AGFASImage", "AGFASEngine", "AGFASTestSupport"],
       exclude: ["Fixtures"]),
     .testTarget(
       name: "AGFASCheckpointTests",

@@ -1,0 +1,82 @@
+import AGFASImage
+import Foundation
+
+/// Runs an `AlignmentJob`: decode, detect, align, write PNGs atomically, and finally the
+/// `faces.json` report. A failing image is reported and skipped; the run goes on.
+public struct AlignmentRun: Sendable {
+  public let detector: MTCNN
+  /// Side of the aligned crops.
+  public let size: Int
+  /// Write every face, not only the largest.
+  public let allFaces: Bool
+  public let template: FaceTemplate
+  public let limits: ImageLimits
+
+  /// What happened to one image, for progress display.
+  public enum Event: Sendable {
+    case aligned(index: Int, input: String, faces: Int, seconds: Double)
+    case noFace(index: Int, input: String)
+    case failed(index: Int, input: String, error: String)
+  }
+
+  public init(
+    detector: MTCNN, size: Int = 256, allFaces: Bool = false, template: FaceTemplate = .agfas,
+    limits: ImageLimits = ImageLimits()
+  ) throws {
+    guard size >= 1, size <= 8192 else { throw FacesError.option("crop size \(size) must be in 1...8192") }
+    (self.detector, self.size, self.allFaces, self.template, self.limits) = (detector, size, allFaces, template, limits)
+  }
+
+  /// The name of the report in the output folder.
+  public static let reportName = "faces.json"
+
+  /// Processes every item, calling `progress` after each, writes `<output>/faces.json`, and
+  /// returns the report.
+  @discardableResult
+  public func run(_ job: AlignmentJob, progress: (Event) -> Void = { _ in }) throws -> AlignmentReport {
+    try FileManager.default.createDirectory(atPath: job.output, withIntermediateDirectories: true)
+    var report = AlignmentReport(detector: detector.options, size: size, template: template)
+    for (index, item) in job.items.enumerated() {
+      let start = DispatchTime.now().uptimeNanoseconds
+      do {
+        let entry = try align(item, into: job.output)
+        if entry.faces.isEmpty {
+          report.noFace.append(item.input)
+          progress(.noFace(index: index, input: item.input))
+        } else {
+          report.images.append(entry)
+          let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+          progress(.aligned(index: index, input: item.input, faces: entry.faces.count, seconds: seconds))
+        }
+      } catch {
+        report.failed.append(.init(input: item.input, error: "\(error)"))
+        progress(.failed(index: index, input: item.input, error: "\(error)"))
+      }
+    }
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    let json = try encoder.encode(report)
+    try AtomicFile.write(Array(json), to: URL(fileURLWithPath: job.output).appendingPathComponent(Self.reportName).path)
+    return report
+  }
+
+  /// Detects the faces of one image and writes the aligned ones.
+  func align(_ item: AlignmentJob.Item, into output: String) throws -> AlignmentReport.Entry {
+    let image = try Image(contentsOfFile: item.input, limits: limits)
+    let faces = try detector.detect(image)
+    var entries: [AlignmentReport.Face] = []
+    for (k, face) in faces.enumerated() {
+      guard k == 0 || allFaces else {
+        entries.append(.init(face, aligned: nil, transform: nil))
+        continue
+      }
+      let aligned = try FaceAlignment.align(image, landmarks: face.landmarks, size: size, template: template)
+      let relative = item.output(face: k)
+      let path = URL(fileURLWithPath: output).appendingPathComponent(relative)
+      try FileManager.default.createDirectory(at: path.deletingLastPathComponent(), withIntermediateDirectories: true)
+      try aligned.image.writePNG(to: path.path)
+      entries.append(.init(face, aligned: relative, transform: aligned.transform))
+    }
+    return .init(input: item.input, width: image.width, height: image.height, faces: entries)
+  }
+}

@@ -1,0 +1,105 @@
+import AGFASFaces
+import AGFASImage
+import ArgumentParser
+import Foundation
+
+struct Align: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Detect faces (MTCNN) and align them onto the AG-FAS 5-point template (SPEC section 1).",
+    discussion: """
+      INPUT is any number of images and folders (PNG/JPEG; folders are searched recursively and
+      their tree is kept under --out). For each image the largest face is written as
+      <name>.png (RGB, --size square); with --all-faces the others follow as <name>_1.png,
+      <name>_2.png, ... by decreasing size. --out/faces.json lists every image with its faces
+      (box [x1,y1,x2,y2], probability, 5 landmarks, the aligned file and the 2x3 transform),
+      the images with no face ("no_face") and those that could not be read ("failed"); both
+      kinds are also named on standard error, and the exit status is 1 if any failed.
+
+      Alignment: least-squares similarity (Umeyama, no reflection) from the landmarks to the
+      template, bilinear sampling, black outside the photo.
+
+      MTCNN weights: facenet-pytorch 2.6.0's pnet.pt, rnet.pt and onet.pt (MIT), fetched from
+      PyPI by scripts/fetch_test_material.sh into .cache/test-material/facenet_pytorch/data;
+      give that folder (or any holding the three files) with --weights or AGFAS_MTCNN_WEIGHTS.
+
+      Videos: not decoded here. Extract frames first, e.g. every frame as PNG:
+        ffmpeg -i video.mp4 frames/video/%d.png
+      or 5 frames per second:  ffmpeg -i video.mp4 -vf fps=5 frames/video/%d.png
+      then run agfas align frames --out aligned (the tree frames/<video>/ is kept).
+      """)
+
+  @Argument(help: "Images and/or folders of images.")
+  var inputs: [String]
+
+  @Option(help: "Output folder (created if needed).")
+  var out: String
+
+  @Option(help: "Side of the aligned square crops, in pixels.")
+  var size = 256
+
+  @Option(help: "Smallest face to look for, in pixels (smaller is slower).")
+  var minFace: Double = 20
+
+  @Option(help: "MTCNN thresholds of PNet, RNet and ONet, comma separated.")
+  var thresholds = "0.6,0.7,0.7"
+
+  @Option(
+    help:
+      "Folder holding pnet.pt, rnet.pt and onet.pt (default: $AGFAS_MTCNN_WEIGHTS, else .cache/test-material/facenet_pytorch/data)."
+  )
+  var weights: String?
+
+  @Option(help: "Refuse images with more pixels than this (decompression-bomb guard).")
+  var maxPixels = ImageLimits().maxPixels
+
+  @Flag(help: "Write every face of an image, not only the largest.")
+  var allFaces = false
+
+  func run() throws {
+    let fields = thresholds.split(separator: ",", omittingEmptySubsequences: false)
+    let parsed = fields.compactMap { Float($0.trimmingCharacters(in: .whitespaces)) }
+    guard fields.count == 3, parsed.count == 3 else {
+      throw ValidationError("--thresholds must be three numbers like 0.6,0.7,0.7, not '\(thresholds)'")
+    }
+    let options = DetectionOptions(minFaceSize: minFace, thresholds: parsed)
+    do {
+      try options.validate()
+    } catch {
+      throw ValidationError("\(error)")
+    }
+    let job = try AlignmentJob(inputs: inputs, output: out)
+    let folder =
+      weights ?? ProcessInfo.processInfo.environment["AGFAS_MTCNN_WEIGHTS"]
+      ?? ".cache/test-material/facenet_pytorch/data"
+    let detector = try MTCNN(weightsFolder: folder, options: options)
+    let run = try AlignmentRun(
+      detector: detector, size: size, allFaces: allFaces, limits: ImageLimits(maxPixels: maxPixels))
+    stderr("aligning faces in \(job.items.count) image(s) into \(out)")
+    let progress = AlignProgress(total: job.items.count)
+    let report = try run.run(job) { progress.handle($0) }
+    stderr(
+      "done: \(report.images.count) with faces (\(report.images.map(\.faces.count).reduce(0, +)) faces), "
+        + "\(report.noFace.count) without a face, \(report.failed.count) failed; see \(out)/\(AlignmentRun.reportName)")
+    if !report.failed.isEmpty { throw ExitCode(1) }
+  }
+}
+
+/// One line per image on standard error: position, outcome, speed and time left.
+struct AlignProgress {
+  let total: Int
+  let started = DispatchTime.now().uptimeNanoseconds
+
+  func handle(_ event: AlignmentRun.Event) {
+    switch event {
+    case .aligned(let i, let input, let faces, let seconds):
+      let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+      let left = elapsed / Double(i + 1) * Double(total - i - 1)
+      stderr(
+        String(format: "[%d/%d] %@: %d face(s), %.2f s; about %.0f s left", i + 1, total, input, faces, seconds, left))
+    case .noFace(let i, let input):
+      stderr("[\(i + 1)/\(total)] no face: \(input)")
+    case .failed(let i, let input, let error):
+      stderr("[\(i + 1)/\(total)] failed: \(error.contains(input) ? error : "\(input): \(error)")")
+    }
+  }
+}
