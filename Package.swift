@@ -81,11 +81,11 @@ let package = Package(
       exclude: ["Fixtures"]),
     .testTarget(
       name: "AGFASEvaluationTests",
-      dependencies: ["AGFASEvaluation", "AGFASImage"],
+      dependencies: ["AGFASEvaluation", "AGFASImage", "AGFASTestSupport"],
       exclude: ["Fixtures"]),
     .testTarget(
       name: "AGFASDataTests",
-      dependencies: ["AGFASData"],
+      dependencies: ["AGFASData", "AGFASTestSupport"],
       exclude: ["Fixtures"]),
     .testTarget(
       name: "AGFASOANetTests",

@@ -16,30 +16,10 @@ final class ReconstructCLITests: XCTestCase {
 
   override func tearDownWithError() throws { try? FileManager.default.removeItem(at: out) }
 
-  /// The `agfas` executable SwiftPM built beside the test bundle.
-  var agfas: URL {
-    var dir = Bundle(for: Self.self).bundleURL
-    while !FileManager.default.fileExists(atPath: dir.appendingPathComponent("agfas").path), dir.path != "/" {
-      dir = dir.deletingLastPathComponent()
-    }
-    return dir.appendingPathComponent("agfas")
-  }
-
   @discardableResult
-  func run(_ args: [String]) throws -> (status: Int32, stderr: String) {
-    let p = Process()
-    p.executableURL = agfas
-    p.arguments = args
-    let err = Pipe()
-    p.standardError = err
-    p.standardOutput = Pipe()
-    try p.run()
-    let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    p.waitUntilExit()
-    return (p.terminationStatus, text)
-  }
+  func run(_ args: [String]) throws -> AgfasCLI.Result { try AgfasCLI.run(args) }
 
-  func reconstruct(_ extra: [String] = []) throws -> (status: Int32, stderr: String) {
+  func reconstruct(_ extra: [String] = []) throws -> AgfasCLI.Result {
     try run(
       [
         "reconstruct", "--models", fixtures.appendingPathComponent("models").path, "--input",

@@ -1,31 +1,13 @@
+import AGFASTestSupport
 import Foundation
 import XCTest
 
 /// `agfas labels` end to end: files written with the default path prefix, and argument and
 /// layout errors reported with a non-zero status.
 final class LabelsCLITests: TreeTestCase {
-  /// The `agfas` executable SwiftPM built beside the test bundle.
-  var agfas: URL {
-    var dir = Bundle(for: Self.self).bundleURL
-    while !FileManager.default.fileExists(atPath: dir.appendingPathComponent("agfas").path), dir.path != "/" {
-      dir = dir.deletingLastPathComponent()
-    }
-    return dir.appendingPathComponent("agfas")
-  }
 
-  func run(_ args: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-    let p = Process()
-    p.executableURL = agfas
-    p.arguments = ["labels"] + args
-    let (out, err) = (Pipe(), Pipe())
-    p.standardOutput = out
-    p.standardError = err
-    try p.run()
-    let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    p.waitUntilExit()
-    return (p.terminationStatus, stdout, stderr)
-  }
+  @discardableResult
+  func run(_ args: [String]) throws -> AgfasCLI.Result { try AgfasCLI.run(args) }
 
   func testWritesTheListsWithTheRootAsPathPrefix() throws {
     let root = try makeTree("tree", ["dom/live/a/1.png", "dom/spoof/b/3.png", "dom/spoof/b/2.png"])

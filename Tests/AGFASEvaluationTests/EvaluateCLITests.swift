@@ -1,5 +1,6 @@
 import AGFASEvaluation
 import AGFASImage
+import AGFASTestSupport
 import Foundation
 import XCTest
 
@@ -15,28 +16,8 @@ final class EvaluateCLITests: XCTestCase {
 
   override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
 
-  /// The `agfas` executable SwiftPM built beside the test bundle.
-  var agfas: URL {
-    var dir = Bundle(for: Self.self).bundleURL
-    while !FileManager.default.fileExists(atPath: dir.appendingPathComponent("agfas").path), dir.path != "/" {
-      dir = dir.deletingLastPathComponent()
-    }
-    return dir.appendingPathComponent("agfas")
-  }
-
-  func run(_ args: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-    let p = Process()
-    p.executableURL = agfas
-    p.arguments = args
-    let (out, err) = (Pipe(), Pipe())
-    p.standardOutput = out
-    p.standardError = err
-    try p.run()
-    let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    p.waitUntilExit()
-    return (p.terminationStatus, stdout, stderr)
-  }
+  @discardableResult
+  func run(_ args: [String]) throws -> AgfasCLI.Result { try AgfasCLI.run(args) }
 
   func write(_ name: String, _ text: String) throws -> String {
     let path = folder.appendingPathComponent(name).path

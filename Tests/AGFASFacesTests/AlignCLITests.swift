@@ -1,4 +1,5 @@
 import AGFASImage
+import AGFASTestSupport
 import Foundation
 import XCTest
 
@@ -16,27 +17,8 @@ final class AlignCLITests: XCTestCase {
 
   override func tearDownWithError() throws { try? FileManager.default.removeItem(at: root) }
 
-  /// The `agfas` executable SwiftPM built beside the test bundle.
-  var agfas: URL {
-    var dir = Bundle(for: Self.self).bundleURL
-    while !FileManager.default.fileExists(atPath: dir.appendingPathComponent("agfas").path), dir.path != "/" {
-      dir = dir.deletingLastPathComponent()
-    }
-    return dir.appendingPathComponent("agfas")
-  }
-
-  func run(_ args: [String]) throws -> (status: Int32, stderr: String) {
-    let p = Process()
-    p.executableURL = agfas
-    p.arguments = args
-    let err = Pipe()
-    p.standardError = err
-    p.standardOutput = Pipe()
-    try p.run()
-    let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    p.waitUntilExit()
-    return (p.terminationStatus, text)
-  }
+  @discardableResult
+  func run(_ args: [String]) throws -> AgfasCLI.Result { try AgfasCLI.run(args) }
 
   func path(_ relative: String) -> String { root.appendingPathComponent(relative).path }
 

@@ -1,0 +1,43 @@
+import Foundation
+
+/// Runs the `agfas` executable that SwiftPM built beside the test bundle, as a user would.
+public enum AgfasCLI {
+  /// Exit status and both output streams of one run.
+  public struct Result {
+    public let status: Int32
+    public let stdout: String
+    public let stderr: String
+  }
+
+  private final class Anchor {}
+
+  /// The built `agfas` binary (searched upwards from the test bundle).
+  public static var executable: URL {
+    var dir = Bundle(for: Anchor.self).bundleURL
+    while !FileManager.default.fileExists(atPath: dir.appendingPathComponent("agfas").path), dir.path != "/" {
+      dir = dir.deletingLastPathComponent()
+    }
+    return dir.appendingPathComponent("agfas")
+  }
+
+  /// Runs `agfas args...` to completion; both streams are drained concurrently so a chatty
+  /// command cannot block on a full pipe.
+  public static func run(_ args: [String]) throws -> Result {
+    let p = Process()
+    p.executableURL = executable
+    p.arguments = args
+    let (out, err) = (Pipe(), Pipe())
+    p.standardOutput = out
+    p.standardError = err
+    try p.run()
+    var stderrData = Data()
+    let group = DispatchGroup()
+    DispatchQueue.global().async(group: group) { stderrData = err.fileHandleForReading.readDataToEndOfFile() }
+    let stdoutData = out.fileHandleForReading.readDataToEndOfFile()
+    group.wait()
+    p.waitUntilExit()
+    return Result(
+      status: p.terminationStatus, stdout: String(decoding: stdoutData, as: UTF8.self),
+      stderr: String(decoding: stderrData, as: UTF8.self))
+  }
+}
