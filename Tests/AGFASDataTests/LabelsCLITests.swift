@@ -5,9 +5,8 @@ import XCTest
 /// `agfas labels` end to end: files written with the default path prefix, and argument and
 /// layout errors reported with a non-zero status.
 final class LabelsCLITests: TreeTestCase {
-
   @discardableResult
-  func run(_ args: [String]) throws -> AgfasCLI.Result { try AgfasCLI.run(args) }
+  func run(_ args: [String]) throws -> AgfasCLI.Result { try AgfasCLI.run(["labels"] + args) }
 
   func testWritesTheListsWithTheRootAsPathPrefix() throws {
     let root = try makeTree("tree", ["dom/live/a/1.png", "dom/spoof/b/3.png", "dom/spoof/b/2.png"])
