@@ -47,13 +47,16 @@ public struct ModelFolder: Sendable {
     do { data = try Data(contentsOf: URL(fileURLWithPath: index)) } catch {
       throw CheckpointError.unreadable(path: index, reason: error.localizedDescription)
     }
-    struct Index: Decodable { let weight_map: [String: String] }
+    struct Index: Decodable {
+      let weightMap: [String: String]
+      enum CodingKeys: String, CodingKey { case weightMap = "weight_map" }
+    }
     guard let parsed = try? JSONDecoder().decode(Index.self, from: data) else {
       throw CheckpointError.malformed(path: index, reason: "not a shard index (no weight_map)")
     }
     // JSON objects are unordered once decoded: order shards by name, which is how both
     // libraries number them (-00001-of-00003).
-    return Array(Set(parsed.weight_map.values)).sorted()
+    return Array(Set(parsed.weightMap.values)).sorted()
   }
 
   /// `config.json` decoded as `T`.

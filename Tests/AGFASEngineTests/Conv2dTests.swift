@@ -148,7 +148,9 @@ final class Conv2dTests: XCTestCase {
       errorMessage { try x.conv2d(weight: Tensor.zeros([6, 4, 7, 1])) },
       "conv2d: shapes [1, 4, 5, 5] and [6, 4, 7, 1] do not fit: padding [0, 0] and dilation [1, 1] leave no output position (output size must be >= 1)"
     )
-    XCTAssertTrue(errorMessage { try x.conv2d(weight: w, stride: (0, 1), groups: 2) }.hasPrefix("conv2d: stride [0, 1]"))
-    XCTAssertTrue(errorMessage { try x.conv2d(weight: Tensor.zeros([6, 4, 3])) }.hasPrefix("conv2d: expected a weight"))
+    XCTAssertTrue(
+      errorMessage { try x.conv2d(weight: w, stride: (0, 1), groups: 2) }.hasPrefix("conv2d: stride [0, 1]"))
+    XCTAssertTrue(
+      errorMessage { try x.conv2d(weight: Tensor.zeros([6, 4, 3])) }.hasPrefix("conv2d: expected a weight"))
   }
 }

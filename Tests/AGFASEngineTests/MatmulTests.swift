@@ -185,7 +185,8 @@ final class MatmulTests: XCTestCase {
       errorMessage { try Tensor.zeros([2, 4, 6]).matmul(Tensor.zeros([3, 6, 5])) },
       "matmul: shapes [2, 4, 6] and [3, 6, 5] do not fit: batch dims do not broadcast")
     XCTAssertEqual(
-      errorMessage { try a.matmul(Tensor(scalar: 1)) }, "matmul: shapes [7, 13] and [] do not fit: operands need rank >= 1")
+      errorMessage { try a.matmul(Tensor(scalar: 1)) },
+      "matmul: shapes [7, 13] and [] do not fit: operands need rank >= 1")
     XCTAssertEqual(
       errorMessage { try a.linear(weight: Tensor.zeros([5, 12])) },
       "linear: shapes [7, 13] and [5, 12] do not fit: input's last dim must equal the weight's in = 12")

@@ -221,7 +221,9 @@ final class NormalizationTests: XCTestCase {
       errorMessage { try x.batchNorm(weight: nil, bias: nil, running: nil, training: false) },
       "batchNorm: inference needs running statistics (input [2, 6, 4, 3])")
     XCTAssertEqual(
-      errorMessage { try x.batchNorm(weight: nil, bias: nil, running: BatchNormStatistics(channels: 5), training: false) },
+      errorMessage {
+        try x.batchNorm(weight: nil, bias: nil, running: BatchNormStatistics(channels: 5), training: false)
+      },
       "batchNorm: shapes [2, 6, 4, 3] and [5] do not fit: running mean must have shape [6] for this input")
     XCTAssertEqual(
       errorMessage { try Tensor.zeros([1, 3]).batchNorm(weight: nil, bias: nil, running: nil, training: true) },

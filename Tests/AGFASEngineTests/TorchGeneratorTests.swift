@@ -30,8 +30,14 @@ extension TorchGeneratorTests {
   func testInitialiserDrawsMatchTorchUniformAndNormal() throws {
     let c = try fx.case("init_seed11")
     let g = TorchGenerator(seed: 11)
-    assertClose(try Tensor(g.uniform(37, low: -0.25, high: 0.5), shape: [37]), try c.tensor("uniform"), rtol: 1e-6, atol: 1e-7, "uniform_")
-    assertClose(try Tensor(g.normal(40, mean: 0.1, std: 0.005), shape: [40]), try c.tensor("normal"), rtol: 2e-6, atol: 1e-7, "normal_")
-    assertClose(try Tensor(g.normal(5, mean: 0, std: 0.3), shape: [5]), try c.tensor("small_normal"), rtol: 2e-6, atol: 1e-7, "normal_ n<16")
+    assertClose(
+      try Tensor(g.uniform(37, low: -0.25, high: 0.5), shape: [37]), try c.tensor("uniform"), rtol: 1e-6, atol: 1e-7,
+      "uniform_")
+    assertClose(
+      try Tensor(g.normal(40, mean: 0.1, std: 0.005), shape: [40]), try c.tensor("normal"), rtol: 2e-6, atol: 1e-7,
+      "normal_")
+    assertClose(
+      try Tensor(g.normal(5, mean: 0, std: 0.3), shape: [5]), try c.tensor("small_normal"), rtol: 2e-6, atol: 1e-7,
+      "normal_ n<16")
   }
 }
