@@ -12,6 +12,7 @@ let package = Package(
     .library(name: "AGFASData", targets: ["AGFASData"]),
     .library(name: "AGFASOANet", targets: ["AGFASOANet"]),
     .library(name: "AGFASFaces", targets: ["AGFASFaces"]),
+    .library(name: "AGFASVideo", targets: ["AGFASVideo"]),
     .executable(name: "agfas", targets: ["agfas"]),
   ],
   dependencies: [
@@ -35,6 +36,14 @@ let package = Package(
     .target(name: "AGFASFaces", dependencies: ["AGFASEngine", "AGFASNN", "AGFASCheckpoint", "AGFASImage"]),
     .target(
       name: "AGFASBench", dependencies: ["AGFASEngine", "AGFASNN", "AGFASDiffusion", "AGFASDFG", "AGFASFaces"]),
+    // Video frames through FFmpeg's libraries from Debian (libavformat-dev, libavcodec-dev,
+    // libswscale-dev, libavutil-dev); the C side keeps libav's structs out of Swift.
+    .target(
+      name: "CVideoShims",
+      linkerSettings: [
+        .linkedLibrary("avformat"), .linkedLibrary("avcodec"), .linkedLibrary("swscale"), .linkedLibrary("avutil"),
+      ]),
+    .target(name: "AGFASVideo", dependencies: ["AGFASImage", "CVideoShims"]),
     // libpng and libjpeg-turbo from Debian (libpng-dev, libjpeg62-turbo-dev).
     .systemLibrary(name: "CPNG", path: "Sources/CPNG"),
     .systemLibrary(name: "CJPEG", path: "Sources/CJPEG"),
@@ -53,7 +62,7 @@ let package = Package(
       name: "agfas",
       dependencies: [
         "AGFASEngine", "AGFASCheckpoint", "AGFASDFG", "AGFASImage", "AGFASFaces", "AGFASBench", "AGFASEvaluation",
-        "AGFASData",
+        "AGFASData", "AGFASVideo",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     // Fixture reading and tolerance checks shared by the test targets.
@@ -94,6 +103,10 @@ let package = Package(
     .testTarget(
       name: "AGFASFacesTests",
       dependencies: ["AGFASFaces", "AGFASImage", "AGFASEngine", "AGFASTestSupport"],
+      exclude: ["Fixtures"]),
+    .testTarget(
+      name: "AGFASVideoTests",
+      dependencies: ["AGFASVideo", "AGFASImage", "AGFASTestSupport"],
       exclude: ["Fixtures"]),
     .testTarget(
       name: "AGFASCheckpointTests",

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Installs what AGFAS needs on a fresh Debian 12 machine (Swift 6.3 is expected on PATH):
-# oneDNN for the engine, libpng and libjpeg-turbo for image I/O. Idempotent; uses sudo when
-# not root.
+# oneDNN for the engine, libpng and libjpeg-turbo for image I/O, FFmpeg's libav* for video
+# frames. Idempotent; uses sudo when not root.
 set -euo pipefail
 need=()
-for package in libdnnl-dev libpng-dev libjpeg62-turbo-dev; do
+for package in libdnnl-dev libpng-dev libjpeg62-turbo-dev libavformat-dev libavcodec-dev libswscale-dev libavutil-dev; do
   dpkg -s "$package" >/dev/null 2>&1 || need+=("$package")
 done
 if [ ${#need[@]} -gt 0 ]; then
