@@ -33,7 +33,8 @@ let package = Package(
     // AG-FAS's Off-real Attention Network: anomalous cue, ViT + cue encoder, SSDG heads and losses.
     .target(name: "AGFASOANet", dependencies: ["AGFASEngine", "AGFASNN", "AGFASCheckpoint"]),
     // Face detection (MTCNN with facenet-pytorch's weights) and alignment onto the SPEC 1 template.
-    .target(name: "AGFASFaces", dependencies: ["AGFASEngine", "AGFASNN", "AGFASCheckpoint", "AGFASImage"]),
+    .target(
+      name: "AGFASFaces", dependencies: ["AGFASEngine", "AGFASNN", "AGFASCheckpoint", "AGFASImage", "AGFASVideo"]),
     .target(
       name: "AGFASBench", dependencies: ["AGFASEngine", "AGFASNN", "AGFASDiffusion", "AGFASDFG", "AGFASFaces"]),
     // Video frames through FFmpeg's libraries from Debian (libavformat-dev, libavcodec-dev,

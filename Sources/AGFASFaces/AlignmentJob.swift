@@ -1,3 +1,4 @@
+import AGFASVideo
 import Foundation
 
 /// The work list of `agfas align`: every input image and where its aligned faces go.
@@ -11,14 +12,16 @@ public struct AlignmentJob: Sendable {
     public let input: String
     /// Its outputs' path relative to the output folder, without extension.
     public let stem: String
+    /// A video: its frames go to `<stem>/<k>.png` (k from 1, as `agfas frames` numbers them).
+    public var isVideo: Bool { VideoFrames.extensions.contains((input as NSString).pathExtension.lowercased()) }
 
     /// The aligned face `index` (0 = largest) relative to the output folder.
     public func output(face index: Int) -> String { index == 0 ? "\(stem).png" : "\(stem)_\(index).png" }
   }
 
-  /// Image file extensions picked up inside folders (case-insensitive); files named on the
-  /// command line are read whatever their extension (the decoder sniffs the format).
-  public static let extensions: Set<String> = ["png", "jpg", "jpeg"]
+  /// Image file extensions picked up inside folders (case-insensitive), videos' too; image files
+  /// named on the command line are read whatever their extension (the decoder sniffs the format).
+  public static let extensions: Set<String> = Set(["png", "jpg", "jpeg"]).union(VideoFrames.extensions)
 
   public let output: String
   /// Sorted by input path.
@@ -40,7 +43,7 @@ public struct AlignmentJob: Sendable {
       }
       let root = URL(fileURLWithPath: input).standardizedFileURL
       let found = try Self.images(under: root)
-      guard !found.isEmpty else { throw FacesError.input("no .png/.jpg/.jpeg images under \(input)") }
+      guard !found.isEmpty else { throw FacesError.input("no images (.png/.jpg/.jpeg) or videos under \(input)") }
       items += found
     }
     var seen: [String: String] = [:]

@@ -1,4 +1,5 @@
 import AGFASImage
+import AGFASVideo
 import Foundation
 
 /// Runs an `AlignmentJob`: decode, detect, align, write PNGs atomically, and finally the
@@ -11,6 +12,8 @@ public struct AlignmentRun: Sendable {
   public let allFaces: Bool
   public let template: FaceTemplate
   public let limits: ImageLimits
+  /// For videos: align every N-th frame.
+  public let every: Int
 
   /// What happened to one image, for progress display.
   public enum Event: Sendable {
@@ -21,10 +24,12 @@ public struct AlignmentRun: Sendable {
 
   public init(
     detector: MTCNN, size: Int = 256, allFaces: Bool = false, template: FaceTemplate = .agfas,
-    limits: ImageLimits = ImageLimits()
+    limits: ImageLimits = ImageLimits(), every: Int = 1
   ) throws {
     guard size >= 1, size <= 8192 else { throw FacesError.option("crop size \(size) must be in 1...8192") }
+    guard every >= 1 else { throw FacesError.option("every \(every) must be at least 1") }
     (self.detector, self.size, self.allFaces, self.template, self.limits) = (detector, size, allFaces, template, limits)
+    self.every = every
   }
 
   /// The name of the report in the output folder.
@@ -36,10 +41,13 @@ public struct AlignmentRun: Sendable {
   public func run(_ job: AlignmentJob, progress: (Event) -> Void = { _ in }) throws -> AlignmentReport {
     try FileManager.default.createDirectory(atPath: job.output, withIntermediateDirectories: true)
     var report = AlignmentReport(detector: detector.options, size: size, template: template)
-    for (index, item) in job.items.enumerated() {
+    var index = 0
+    /// Aligns one image (a file, or a decoded video frame) and records the outcome.
+    func handle(_ item: AlignmentJob.Item, _ image: () throws -> Image) {
+      defer { index += 1 }
       let start = DispatchTime.now().uptimeNanoseconds
       do {
-        let entry = try align(item, into: job.output)
+        let entry = try align(image(), item, into: job.output)
         if entry.faces.isEmpty {
           report.noFace.append(item.input)
           progress(.noFace(index: index, input: item.input))
@@ -53,6 +61,23 @@ public struct AlignmentRun: Sendable {
         progress(.failed(index: index, input: item.input, error: "\(error)"))
       }
     }
+    for item in job.items {
+      guard item.isVideo else {
+        handle(item) { try Image(contentsOfFile: item.input, limits: limits) }
+        continue
+      }
+      do {
+        // Frame k (from 1) of video `v` is reported as "v#k" and written as <stem>/<k>.png.
+        try VideoFrames.forEach(path: item.input, every: every, limits: limits) { frame, image in
+          handle(AlignmentJob.Item(input: "\(item.input)#\(frame + 1)", stem: "\(item.stem)/\(frame + 1)")) { image }
+          return true
+        }
+      } catch {
+        report.failed.append(.init(input: item.input, error: "\(error)"))
+        progress(.failed(index: index, input: item.input, error: "\(error)"))
+        index += 1
+      }
+    }
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
     let json = try encoder.encode(report)
@@ -61,8 +86,7 @@ public struct AlignmentRun: Sendable {
   }
 
   /// Detects the faces of one image and writes the aligned ones.
-  func align(_ item: AlignmentJob.Item, into output: String) throws -> AlignmentReport.Entry {
-    let image = try Image(contentsOfFile: item.input, limits: limits)
+  func align(_ image: Image, _ item: AlignmentJob.Item, into output: String) throws -> AlignmentReport.Entry {
     let faces = try detector.detect(image)
     var entries: [AlignmentReport.Face] = []
     for (k, face) in faces.enumerated() {

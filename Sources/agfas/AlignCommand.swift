@@ -7,8 +7,9 @@ struct Align: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Detect faces (MTCNN) and align them onto the AG-FAS 5-point template (SPEC section 1).",
     discussion: """
-      INPUT is any number of images and folders (PNG/JPEG; folders are searched recursively and
-      their tree is kept under --out). For each image the largest face is written as
+      INPUT is any number of images, videos and folders (PNG/JPEG; mp4, avi, mov, mkv, ...
+      decoded with FFmpeg's libraries; folders are searched recursively and their tree is kept
+      under --out). For each image the largest face is written as
       <name>.png (RGB, --size square); with --all-faces the others follow as <name>_1.png,
       <name>_2.png, ... by decreasing size. --out/faces.json lists every image with its faces
       (box [x1,y1,x2,y2], probability, 5 landmarks, the aligned file and the 2x3 transform),
@@ -22,13 +23,12 @@ struct Align: ParsableCommand {
       PyPI by scripts/fetch_test_material.sh into .cache/test-material/facenet_pytorch/data;
       give that folder (or any holding the three files) with --weights or AGFAS_MTCNN_WEIGHTS.
 
-      Videos: not decoded here. Extract frames first, e.g. every frame as PNG:
-        ffmpeg -i video.mp4 frames/video/%d.png
-      or 5 frames per second:  ffmpeg -i video.mp4 -vf fps=5 frames/video/%d.png
-      then run agfas align frames --out aligned (the tree frames/<video>/ is kept).
+      Videos: frame k (counting from 1; --every N keeps 1, 1+N, ...) of <name>.mp4 is aligned
+      into <name>/<k>.png, the one-folder-per-video layout `agfas labels` reads, and reported
+      as <name>.mp4#k. `agfas frames` extracts the unaligned frames the same way.
       """)
 
-  @Argument(help: "Images and/or folders of images.")
+  @Argument(help: "Images, videos and/or folders of them.")
   var inputs: [String]
 
   @Option(help: "Output folder (created if needed).")
@@ -52,6 +52,9 @@ struct Align: ParsableCommand {
   @Option(help: "Refuse images with more pixels than this (decompression-bomb guard).")
   var maxPixels = ImageLimits().maxPixels
 
+  @Option(help: "For videos: align every N-th frame.")
+  var every = 1
+
   @Flag(help: "Write every face of an image, not only the largest.")
   var allFaces = false
 
@@ -73,9 +76,11 @@ struct Align: ParsableCommand {
       ?? ".cache/test-material/facenet_pytorch/data"
     let detector = try MTCNN(weightsFolder: folder, options: options)
     let run = try AlignmentRun(
-      detector: detector, size: size, allFaces: allFaces, limits: ImageLimits(maxPixels: maxPixels))
-    stderr("aligning faces in \(job.items.count) image(s) into \(out)")
-    let progress = AlignProgress(total: job.items.count)
+      detector: detector, size: size, allFaces: allFaces, limits: ImageLimits(maxPixels: maxPixels), every: every)
+    let videos = job.items.filter(\.isVideo).count
+    stderr("aligning faces in \(job.items.count - videos) image(s) and \(videos) video(s) into \(out)")
+    // A video's frame count is known only once decoded: then positions go without a total.
+    let progress = AlignProgress(total: videos == 0 ? job.items.count : nil)
     let report = try run.run(job) { progress.handle($0) }
     stderr(
       "done: \(report.images.count) with faces (\(report.images.map(\.faces.count).reduce(0, +)) faces), "
@@ -86,20 +91,24 @@ struct Align: ParsableCommand {
 
 /// One line per image on standard error: position, outcome, speed and time left.
 struct AlignProgress {
-  let total: Int
+  let total: Int?
   let started = DispatchTime.now().uptimeNanoseconds
+
+  func position(_ i: Int) -> String { total.map { "[\(i + 1)/\($0)]" } ?? "[\(i + 1)]" }
 
   func handle(_ event: AlignmentRun.Event) {
     switch event {
     case .aligned(let i, let input, let faces, let seconds):
-      let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
-      let left = elapsed / Double(i + 1) * Double(total - i - 1)
-      stderr(
-        String(format: "[%d/%d] %@: %d face(s), %.2f s; about %.0f s left", i + 1, total, input, faces, seconds, left))
+      var line = String(format: "%@ %@: %d face(s), %.2f s", position(i), input, faces, seconds)
+      if let total {
+        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        line += String(format: "; about %.0f s left", elapsed / Double(i + 1) * Double(total - i - 1))
+      }
+      stderr(line)
     case .noFace(let i, let input):
-      stderr("[\(i + 1)/\(total)] no face: \(input)")
+      stderr("\(position(i)) no face: \(input)")
     case .failed(let i, let input, let error):
-      stderr("[\(i + 1)/\(total)] failed: \(error.contains(input) ? error : "\(input): \(error)")")
+      stderr("\(position(i)) failed: \(error.contains(input) ? error : "\(input): \(error)")")
     }
   }
 }

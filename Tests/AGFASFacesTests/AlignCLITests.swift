@@ -50,6 +50,24 @@ final class AlignCLITests: XCTestCase {
     XCTAssertEqual(report.size, 64)
   }
 
+  /// A video's frames are aligned as `<name>/<k>.png` and reported as `<name>.mkv#k`; this
+  /// lossless clip (Tests/AGFASVideoTests/Fixtures) holds no face, so every kept frame is listed.
+  func testVideoFramesAreAlignedFrameByFrame() throws {
+    let video = URL(fileURLWithPath: "\(#filePath)").deletingLastPathComponent().deletingLastPathComponent()
+      .appendingPathComponent("AGFASVideoTests/Fixtures/lossless.mkv").path
+    let result = try run([
+      "align", video, "--out", path("out"), "--every", "3", "--weights", FaceFixtures.weightsFolder,
+    ])
+    XCTAssertEqual(result.status, 0, result.stderr)
+    XCTAssertTrue(result.stderr.contains("0 image(s) and 1 video(s)"), result.stderr)
+    let report = try JSONDecoder().decode(
+      AlignmentReport.self, from: Data(contentsOf: URL(fileURLWithPath: path("out/faces.json"))))
+    XCTAssertEqual(report.noFace, ["#1", "#4", "#7"].map { video + $0 })
+    let bad = try run(["align", video, "--out", path("out"), "--every", "0", "--weights", FaceFixtures.weightsFolder])
+    XCTAssertNotEqual(bad.status, 0)
+    XCTAssertTrue(bad.stderr.contains("every 0 must be at least 1"), bad.stderr)
+  }
+
   func testUnreadableImagesAreReportedAndFailTheRun() throws {
     try Data("not an image".utf8).write(to: URL(fileURLWithPath: path("in/broken.jpg")))
     let result = try run([
@@ -71,6 +89,6 @@ final class AlignCLITests: XCTestCase {
     XCTAssertNotEqual(missing.status, 0)
     XCTAssertTrue(missing.stderr.contains("/nonexistent/pnet.pt not found"), missing.stderr)
     let empty = try run(["align", path("in/b"), "--out", path("out")])
-    XCTAssertTrue(empty.stderr.contains("no .png/.jpg/.jpeg images under"), empty.stderr)
+    XCTAssertTrue(empty.stderr.contains("no images (.png/.jpg/.jpeg) or videos under"), empty.stderr)
   }
 }
