@@ -12,6 +12,7 @@ let package = Package(
     .library(name: "AGFASData", targets: ["AGFASData"]),
     .library(name: "AGFASOANet", targets: ["AGFASOANet"]),
     .library(name: "AGFASFaces", targets: ["AGFASFaces"]),
+    .library(name: "AGFASTraining", targets: ["AGFASTraining"]),
     .executable(name: "agfas", targets: ["agfas"]),
   ],
   dependencies: [
@@ -33,6 +34,10 @@ let package = Package(
     .target(name: "AGFASOANet", dependencies: ["AGFASEngine", "AGFASNN", "AGFASCheckpoint"]),
     // Face detection (MTCNN with facenet-pytorch's weights) and alignment onto the SPEC 1 template.
     .target(name: "AGFASFaces", dependencies: ["AGFASEngine", "AGFASNN", "AGFASCheckpoint", "AGFASImage"]),
+    // SSDG training of OA-Net: balanced sampling, prefetching loader, trainer, checkpoints, log.
+    .target(
+      name: "AGFASTraining",
+      dependencies: ["AGFASEngine", "AGFASNN", "AGFASOANet", "AGFASCheckpoint", "AGFASImage", "AGFASEvaluation"]),
     .target(
       name: "AGFASBench", dependencies: ["AGFASEngine", "AGFASNN", "AGFASDiffusion", "AGFASDFG", "AGFASFaces"]),
     // libpng and libjpeg-turbo from Debian (libpng-dev, libjpeg62-turbo-dev).
@@ -53,7 +58,7 @@ let package = Package(
       name: "agfas",
       dependencies: [
         "AGFASEngine", "AGFASCheckpoint", "AGFASDFG", "AGFASImage", "AGFASFaces", "AGFASBench", "AGFASEvaluation",
-        "AGFASData",
+        "AGFASData", "AGFASOANet", "AGFASTraining",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     // Fixture reading and tolerance checks shared by the test targets.
@@ -95,6 +100,9 @@ let package = Package(
       name: "AGFASFacesTests",
       dependencies: ["AGFASFaces", "AGFASImage", "AGFASEngine", "AGFASTestSupport"],
       exclude: ["Fixtures"]),
+    .testTarget(
+      name: "AGFASTrainingTests",
+      dependencies: ["AGFASTraining", "AGFASOANet", "AGFASNN", "AGFASImage", "AGFASCheckpoint", "AGFASEngine"]),
     .testTarget(
       name: "AGFASCheckpointTests",
       dependencies: ["AGFASCheckpoint"],
