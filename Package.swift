@@ -102,7 +102,9 @@ let package = Package(
       exclude: ["Fixtures"]),
     .testTarget(
       name: "AGFASTrainingTests",
-      dependencies: ["AGFASTraining", "AGFASOANet", "AGFASNN", "AGFASImage", "AGFASCheckpoint", "AGFASEngine"]),
+      dependencies: [
+        "AGFASTraining", "AGFASOANet", "AGFASNN", "AGFASImage", "AGFASCheckpoint", "AGFASEngine", "AGFASTestSupport",
+      ]),
     .testTarget(
       name: "AGFASCheckpointTests",
       dependencies: ["AGFASCheckpoint"],

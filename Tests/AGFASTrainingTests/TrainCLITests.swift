@@ -1,0 +1,38 @@
+import AGFASOANet
+import AGFASTestSupport
+import AGFASTraining
+import Foundation
+import XCTest
+
+/// `agfas train` as a user runs it, on the generated tiny dataset and model.
+final class TrainCLITests: XCTestCase {
+  func testTrainWritesLogCheckpointsAndRefusesToOverwriteWithoutResume() throws {
+    let data = try TinyDataset(domains: ["O", "C", "I", "M"])
+    defer { data.remove() }
+    let config = data.root.appendingPathComponent("tiny.json")
+    try JSONEncoder().encode(TinyDataset.tinyConfig).write(to: config)
+    let out = data.root.appendingPathComponent("run").path
+    let args = [
+      "train", "--data", data.data, "--reconstructions", data.reconstructions, "--train", "O,C,I", "--target", "M",
+      "--out", out, "--iterations", "4", "--validate-every", "2", "--checkpoint-every", "2", "--per-class", "2",
+      "--config", config.path,
+    ]
+    let first = try AgfasCLI.run(args)
+    XCTAssertEqual(first.status, 0, first.stderr)
+    XCTAssertTrue(first.stderr.contains("iter 4/4"), first.stderr)
+    XCTAssertTrue(first.stdout.contains("trained 4 iterations"), first.stdout)
+    let log = try TrainingLog.read(out + "/log.jsonl")
+    XCTAssertEqual(log.map { $0["iteration"] as? Int }, [1, 2, 3, 4])
+    XCTAssertNotNil(log[1]["val_hter"])
+    for name in ["checkpoint.safetensors", "best.safetensors", "config.json"] {
+      XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/" + name), name)
+    }
+    let again = try AgfasCLI.run(args)
+    XCTAssertNotEqual(again.status, 0)
+    XCTAssertTrue(again.stderr.contains("--resume"), again.stderr)
+    // Resuming a finished run changes nothing and succeeds.
+    let resumed = try AgfasCLI.run(args + ["--resume"])
+    XCTAssertEqual(resumed.status, 0, resumed.stderr)
+    XCTAssertEqual(try TrainingLog.read(out + "/log.jsonl").count, 4)
+  }
+}
