@@ -30,9 +30,11 @@ struct Train: ParsableCommand {
   @Option(help: "Root of the reconstructions, mirroring --data.")
   var reconstructions: String
   @Option(help: "Source domains, comma-separated (the discriminator's classes in this order).")
-  var train: String
+  var train: String?
   @Option(help: "Target domain for validation (left out of training).")
-  var target: String
+  var target: String?
+  @Option(help: "Shorthand for --train and --target: SOURCES-TARGET, e.g. O,C,I-M.")
+  var `protocol`: String?
   @Option(help: "Output folder for checkpoints and the log.")
   var out: String
   @Option(help: "Training iterations.")
@@ -58,13 +60,30 @@ struct Train: ParsableCommand {
 
   func validate() throws {
     guard (vit == nil) == (resnet == nil) else { throw ValidationError("--vit and --resnet go together") }
+    _ = try split()
+  }
+
+  /// The source domains and the target, from --protocol or from --train and --target.
+  func split() throws -> (sources: [String], target: String) {
+    let (sources, target): (String, String)
+    switch (self.protocol, train, self.target) {
+    case (let p?, nil, nil):
+      guard let dash = p.lastIndex(of: "-") else {
+        throw ValidationError("--protocol \(p) is not SOURCES-TARGET, e.g. O,C,I-M")
+      }
+      (sources, target) = (String(p[..<dash]), String(p[p.index(after: dash)...]))
+    case (nil, let t?, let g?): (sources, target) = (t, g)
+    default: throw ValidationError("give either --protocol, or --train and --target")
+    }
+    let names = sources.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+    guard !names.isEmpty, !target.isEmpty, !names.contains(target), Set(names).count == names.count else {
+      throw ValidationError("the source domains \(names) must be distinct and not include the target '\(target)'")
+    }
+    return (names, target)
   }
 
   func run() throws {
-    let sourceNames = train.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-    guard !sourceNames.isEmpty, !sourceNames.contains(target), Set(sourceNames).count == sourceNames.count else {
-      throw ValidationError("--train needs distinct source domains that do not include the target \(target)")
-    }
+    let (sourceNames, target) = try split()
     var modelConfig =
       try config.map { try JSONDecoder().decode(OANetConfig.self, from: Data(contentsOf: URL(fileURLWithPath: $0))) }
       ?? .reference

@@ -30,9 +30,13 @@ final class TrainCLITests: XCTestCase {
     let again = try AgfasCLI.run(args)
     XCTAssertNotEqual(again.status, 0)
     XCTAssertTrue(again.stderr.contains("--resume"), again.stderr)
-    // Resuming a finished run changes nothing and succeeds.
-    let resumed = try AgfasCLI.run(args + ["--resume"])
+    // Resuming a finished run changes nothing and succeeds (--protocol names the same split).
+    let protocolArgs = args.filter { !["--train", "O,C,I", "--target", "M"].contains($0) } + ["--protocol", "O,C,I-M"]
+    let resumed = try AgfasCLI.run(protocolArgs + ["--resume"])
     XCTAssertEqual(resumed.status, 0, resumed.stderr)
     XCTAssertEqual(try TrainingLog.read(out + "/log.jsonl").count, 4)
+    let overlapping = try AgfasCLI.run(protocolArgs.map { $0 == "O,C,I-M" ? "O,M-M" : $0 })
+    XCTAssertNotEqual(overlapping.status, 0)
+    XCTAssertTrue(overlapping.stderr.contains("must be distinct and not include the target"), overlapping.stderr)
   }
 }
