@@ -9,6 +9,9 @@ struct Train: ParsableCommand {
     discussion: """
       Data follow the folder convention <data>/<domain>/{live,spoof}/<video>/<frame>.png, with
       each frame's reconstruction at the same relative path under --reconstructions. Every
+      frame there is used, unless --labels names reference label files (agfas labels --layout
+      folders): then sources train on choose_real/choose_fake and the target validates on
+      choose_all. Every
       iteration takes --per-class live and spoof frames from each source domain (mirrored
       with p = 0.5, face and reconstruction together); the loss is CE + 1.0 triplet + 0.5
       adversarial; SGD momentum 0.9, weight decay 5e-4, lr warms up linearly over the first
@@ -29,6 +32,11 @@ struct Train: ParsableCommand {
   var data: String
   @Option(help: "Root of the reconstructions, mirroring --data.")
   var reconstructions: String
+  @Option(
+    help:
+      "Folder of reference label files <labels>/<domain>/choose_*_label.json (agfas labels) to take the frames from instead of every frame of the folders."
+  )
+  var labels: String?
   @Option(help: "Source domains, comma-separated (the discriminator's classes in this order).")
   var train: String?
   @Option(help: "Target domain for validation (left out of training).")
@@ -95,10 +103,17 @@ struct Train: ParsableCommand {
     options.perClass = perClass
     options.learningRate = learningRate
     options.seed = seed
-    let sources = try sourceNames.enumerated().map { d, name in
-      try FolderDataset.frames(data: data, reconstructions: reconstructions, domain: name, index: d)
+    func frames(_ domain: String, index: Int, lists: [String]) throws -> [TrainingFrame] {
+      guard let labels else {
+        return try FolderDataset.frames(data: data, reconstructions: reconstructions, domain: domain, index: index)
+      }
+      return try LabelFileDataset.frames(
+        labels: labels, lists: lists, data: data, reconstructions: reconstructions, domain: domain, index: index)
     }
-    let validation = try FolderDataset.frames(data: data, reconstructions: reconstructions, domain: target, index: 0)
+    let sources = try sourceNames.enumerated().map { d, name in
+      try frames(name, index: d, lists: LabelFileDataset.sourceLists)
+    }
+    let validation = try frames(target, index: 0, lists: LabelFileDataset.targetLists)
     let model =
       if let vit, let resnet {
         try OANet(pretrainedViT: vit, resnet: resnet, config: modelConfig, seed: seed)

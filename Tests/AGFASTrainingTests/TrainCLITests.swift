@@ -39,4 +39,32 @@ final class TrainCLITests: XCTestCase {
     XCTAssertNotEqual(overlapping.status, 0)
     XCTAssertTrue(overlapping.stderr.contains("must be distinct and not include the target"), overlapping.stderr)
   }
+
+  func testTrainTakesFramesFromReferenceLabelFiles() throws {
+    let data = try TinyDataset(domains: ["O", "C", "I", "M"])
+    defer { data.remove() }
+    let labels = data.root.appendingPathComponent("labels").path
+    let made = try AgfasCLI.run(["labels", "--layout", "folders", "--root", data.data, "--out", labels])
+    XCTAssertEqual(made.status, 0, made.stderr)
+    let config = data.root.appendingPathComponent("tiny.json")
+    try JSONEncoder().encode(TinyDataset.tinyConfig).write(to: config)
+    let out = data.root.appendingPathComponent("run").path
+    let run = try AgfasCLI.run([
+      "train", "--data", data.data, "--reconstructions", data.reconstructions, "--labels", labels, "--protocol",
+      "O,C,I-M", "--out", out, "--iterations", "2", "--validate-every", "2", "--per-class", "2", "--config",
+      config.path,
+    ])
+    XCTAssertEqual(run.status, 0, run.stderr)
+    XCTAssertNotNil(try TrainingLog.read(out + "/log.jsonl").last?["val_hter"])
+    // The library side: one frame a video for sources, two for the target.
+    let source = try LabelFileDataset.frames(
+      labels: labels, lists: LabelFileDataset.sourceLists, data: data.data, reconstructions: data.reconstructions,
+      domain: "O", index: 0)
+    XCTAssertEqual(source.map(\.label).sorted(), [0, 0, 0, 1, 1, 1])
+    XCTAssertTrue(source.allSatisfy { FileManager.default.fileExists(atPath: $0.reconstruction) })
+    let target = try LabelFileDataset.frames(
+      labels: labels, lists: LabelFileDataset.targetLists, data: data.data, reconstructions: data.reconstructions,
+      domain: "M", index: 0)
+    XCTAssertEqual(target.count, 12)
+  }
 }
