@@ -60,7 +60,7 @@ public final class Trainer {
           "\(checkpointPath) exists: pass --resume to continue it, or choose another output")
       }
       progress = try TrainingCheckpoint.restore(
-        from: checkpointPath, model: model, discriminator: discriminator, optimizer: optimizer, seed: options.seed)
+        from: checkpointPath, model: model, discriminator: discriminator, optimizer: optimizer, options: options)
     }
     try JSONEncoder().encode(model.config).write(to: URL(fileURLWithPath: output + "/config.json"), options: .atomic)
   }
@@ -81,7 +81,7 @@ public final class Trainer {
       if i % options.checkpointEvery == 0 || i == options.iterations {
         try TrainingCheckpoint.save(
           to: checkpointPath, model: model, discriminator: discriminator, optimizer: optimizer, progress: progress,
-          seed: options.seed)
+          options: options)
       }
       try log?.append(record)
       onProgress?(Self.summary(record, iterations: options.iterations))

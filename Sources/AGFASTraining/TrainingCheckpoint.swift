@@ -22,7 +22,7 @@ public struct TrainingProgress: Equatable, Sendable {
 /// The resumable training checkpoint (`checkpoint.safetensors`): one safetensors file, written
 /// atomically, with the model under `model/`, the discriminator under `discriminator/` and
 /// SGD's momentum buffers under `momentum/`, and metadata holding the iteration, the best
-/// HTER, the seed and the model config. The sampler needs nothing more: its draws are a
+/// HTER, the options (seed and recipe) and the model config. The sampler needs nothing more: its draws are a
 /// function of the seed and the iteration (`BalancedSampler`).
 public enum TrainingCheckpoint {
   public static let format = "agfas-ssdg-training-1"
@@ -30,7 +30,7 @@ public enum TrainingCheckpoint {
   /// Writes the run's whole state to `path`.
   public static func save(
     to path: String, model: OANet, discriminator: DomainDiscriminator, optimizer: SGD, progress: TrainingProgress,
-    seed: UInt64
+    options: TrainingOptions
   ) throws {
     var tensors: [String: Tensor] = [:]
     for (k, v) in model.store.stateDict() { tensors["model/" + k] = v.detached() }
@@ -38,7 +38,8 @@ public enum TrainingCheckpoint {
     for (k, v) in optimizer.momentumBuffers { tensors["momentum/" + k] = v }
     let config = try JSONEncoder().encode(model.config)
     var metadata = [
-      "format": format, "iteration": String(progress.iteration), "seed": String(seed),
+      "format": format, "iteration": String(progress.iteration), "seed": String(options.seed),
+      "options": String(decoding: try JSONEncoder().encode(options), as: UTF8.self),
       "config": String(decoding: config, as: UTF8.self),
     ]
     if let best = progress.bestHTER, let at = progress.bestIteration {
@@ -50,10 +51,11 @@ public enum TrainingCheckpoint {
 
   /// Restores a run saved by `save` into fresh `model`, `discriminator` and `optimizer` of the
   /// same configuration; throws if the file is not such a checkpoint or was saved with
-  /// another seed.
+  /// another seed or recipe (only the validation and checkpoint intervals may change).
   public static func restore(
-    from path: String, model: OANet, discriminator: DomainDiscriminator, optimizer: SGD, seed: UInt64
+    from path: String, model: OANet, discriminator: DomainDiscriminator, optimizer: SGD, options: TrainingOptions
   ) throws -> TrainingProgress {
+    let seed = options.seed
     let file = try SafeTensorsFile(path: path)
     guard file.metadata["format"] == format, let iteration = file.metadata["iteration"].flatMap(Int.init) else {
       throw TrainingError.checkpoint("\(path) is not an AGFAS training checkpoint")
@@ -61,6 +63,15 @@ public enum TrainingCheckpoint {
     guard file.metadata["seed"] == String(seed) else {
       throw TrainingError.checkpoint(
         "\(path) was saved with seed \(file.metadata["seed"] ?? "?"), this run uses \(seed): resume with the same seed")
+    }
+    if let saved = file.metadata["options"].flatMap({
+      try? JSONDecoder().decode(TrainingOptions.self, from: Data($0.utf8))
+    }),
+      saved.recipe != options.recipe
+    {
+      throw TrainingError.checkpoint(
+        "\(path) was saved with other training options (\(saved.recipe)); resume with the same ones (\(options.recipe))"
+      )
     }
     let all = try file.tensors()
     func group(_ prefix: String) -> [String: Tensor] {

@@ -28,6 +28,14 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     LearningRateSchedule(base: learningRate, iterations: iterations, warmupFraction: warmupFraction)
   }
 
+  /// The options that decide the result (everything but how often to validate, checkpoint
+  /// and the validation batch): a resumed run must keep them.
+  public var recipe: String {
+    "iterations \(iterations), lr \(learningRate), warm-up \(warmupFraction), momentum \(momentum), "
+      + "weight decay \(weightDecay), triplet \(tripletWeight), adversarial \(adversarialWeight), "
+      + "per class \(perClass), seed \(seed)"
+  }
+
   /// Throws naming the first unusable option.
   public func validate() throws {
     for (name, v) in [

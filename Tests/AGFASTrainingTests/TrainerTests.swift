@@ -22,12 +22,14 @@ final class TrainerTests: XCTestCase {
     return o
   }
 
-  func trainer(_ data: TinyDataset, output: String, resume: Bool = false) throws -> Trainer {
+  func trainer(_ data: TinyDataset, output: String, resume: Bool = false, options o: TrainingOptions? = nil) throws
+    -> Trainer
+  {
     let sources = try Self.sources.enumerated().map { d, name in
       try FolderDataset.frames(data: data.data, reconstructions: data.reconstructions, domain: name, index: d)
     }
     let target = try FolderDataset.frames(data: data.data, reconstructions: data.reconstructions, domain: "M", index: 0)
-    let o = options()
+    let o = o ?? options()
     return try Trainer(
       model: OANet(config: TinyDataset.tinyConfig, seed: o.seed),
       discriminator: DomainDiscriminator(config: TinyDataset.tinyConfig, seed: o.seed + 1), sources: sources,
@@ -60,6 +62,9 @@ final class TrainerTests: XCTestCase {
     // iteration-15 checkpoint, redoes them, and ends where the uninterrupted run did.
     try trainer(data, output: paused).run(stoppingAfter: 17)
     XCTAssertThrowsError(try trainer(data, output: paused), "an existing run needs --resume")
+    var longer = options()
+    longer.iterations = 40
+    XCTAssertThrowsError(try trainer(data, output: paused, resume: true, options: longer), "another schedule")
     let resumed = try trainer(data, output: paused, resume: true)
     XCTAssertEqual(resumed.progress.iteration, 15)
     try resumed.run()
