@@ -13,6 +13,7 @@ let package = Package(
     .library(name: "AGFASOANet", targets: ["AGFASOANet"]),
     .library(name: "AGFASFaces", targets: ["AGFASFaces"]),
     .library(name: "AGFASVideo", targets: ["AGFASVideo"]),
+    .library(name: "AGFASTraining", targets: ["AGFASTraining"]),
     .executable(name: "agfas", targets: ["agfas"]),
   ],
   dependencies: [
@@ -35,6 +36,10 @@ let package = Package(
     // Face detection (MTCNN with facenet-pytorch's weights) and alignment onto the SPEC 1 template.
     .target(
       name: "AGFASFaces", dependencies: ["AGFASEngine", "AGFASNN", "AGFASCheckpoint", "AGFASImage", "AGFASVideo"]),
+    // SSDG training of OA-Net: balanced sampling, prefetching loader, trainer, checkpoints, log.
+    .target(
+      name: "AGFASTraining",
+      dependencies: ["AGFASEngine", "AGFASNN", "AGFASOANet", "AGFASCheckpoint", "AGFASImage", "AGFASEvaluation"]),
     .target(
       name: "AGFASBench", dependencies: ["AGFASEngine", "AGFASNN", "AGFASDiffusion", "AGFASDFG", "AGFASFaces"]),
     // Video frames through FFmpeg's libraries from Debian (libavformat-dev, libavcodec-dev,
@@ -63,7 +68,7 @@ let package = Package(
       name: "agfas",
       dependencies: [
         "AGFASEngine", "AGFASCheckpoint", "AGFASDFG", "AGFASImage", "AGFASFaces", "AGFASBench", "AGFASEvaluation",
-        "AGFASData", "AGFASVideo",
+        "AGFASData", "AGFASVideo", "AGFASOANet", "AGFASTraining",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     // Fixture reading and tolerance checks shared by the test targets.
@@ -109,6 +114,11 @@ let package = Package(
       name: "AGFASVideoTests",
       dependencies: ["AGFASVideo", "AGFASImage", "AGFASTestSupport"],
       exclude: ["Fixtures"]),
+    .testTarget(
+      name: "AGFASTrainingTests",
+      dependencies: [
+        "AGFASTraining", "AGFASOANet", "AGFASNN", "AGFASImage", "AGFASCheckpoint", "AGFASEngine", "AGFASTestSupport",
+      ]),
     .testTarget(
       name: "AGFASCheckpointTests",
       dependencies: ["AGFASCheckpoint"],

@@ -1,0 +1,70 @@
+import AGFASOANet
+import AGFASTestSupport
+import AGFASTraining
+import Foundation
+import XCTest
+
+/// `agfas train` as a user runs it, on the generated tiny dataset and model.
+final class TrainCLITests: XCTestCase {
+  func testTrainWritesLogCheckpointsAndRefusesToOverwriteWithoutResume() throws {
+    let data = try TinyDataset(domains: ["O", "C", "I", "M"])
+    defer { data.remove() }
+    let config = data.root.appendingPathComponent("tiny.json")
+    try JSONEncoder().encode(TinyDataset.tinyConfig).write(to: config)
+    let out = data.root.appendingPathComponent("run").path
+    let args = [
+      "train", "--data", data.data, "--reconstructions", data.reconstructions, "--train", "O,C,I", "--target", "M",
+      "--out", out, "--iterations", "4", "--validate-every", "2", "--checkpoint-every", "2", "--per-class", "2",
+      "--config", config.path,
+    ]
+    let first = try AgfasCLI.run(args)
+    XCTAssertEqual(first.status, 0, first.stderr)
+    XCTAssertTrue(first.stderr.contains("iter 4/4"), first.stderr)
+    XCTAssertTrue(first.stdout.contains("trained 4 iterations"), first.stdout)
+    let log = try TrainingLog.read(out + "/log.jsonl")
+    XCTAssertEqual(log.map { $0["iteration"] as? Int }, [1, 2, 3, 4])
+    XCTAssertNotNil(log[1]["val_hter"])
+    for name in ["checkpoint.safetensors", "best.safetensors", "config.json"] {
+      XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/" + name), name)
+    }
+    let again = try AgfasCLI.run(args)
+    XCTAssertNotEqual(again.status, 0)
+    XCTAssertTrue(again.stderr.contains("--resume"), again.stderr)
+    // Resuming a finished run changes nothing and succeeds (--protocol names the same split).
+    let protocolArgs = args.filter { !["--train", "O,C,I", "--target", "M"].contains($0) } + ["--protocol", "O,C,I-M"]
+    let resumed = try AgfasCLI.run(protocolArgs + ["--resume"])
+    XCTAssertEqual(resumed.status, 0, resumed.stderr)
+    XCTAssertEqual(try TrainingLog.read(out + "/log.jsonl").count, 4)
+    let overlapping = try AgfasCLI.run(protocolArgs.map { $0 == "O,C,I-M" ? "O,M-M" : $0 })
+    XCTAssertNotEqual(overlapping.status, 0)
+    XCTAssertTrue(overlapping.stderr.contains("must be distinct and not include the target"), overlapping.stderr)
+  }
+
+  func testTrainTakesFramesFromReferenceLabelFiles() throws {
+    let data = try TinyDataset(domains: ["O", "C", "I", "M"])
+    defer { data.remove() }
+    let labels = data.root.appendingPathComponent("labels").path
+    let made = try AgfasCLI.run(["labels", "--layout", "folders", "--root", data.data, "--out", labels])
+    XCTAssertEqual(made.status, 0, made.stderr)
+    let config = data.root.appendingPathComponent("tiny.json")
+    try JSONEncoder().encode(TinyDataset.tinyConfig).write(to: config)
+    let out = data.root.appendingPathComponent("run").path
+    let run = try AgfasCLI.run([
+      "train", "--data", data.data, "--reconstructions", data.reconstructions, "--labels", labels, "--protocol",
+      "O,C,I-M", "--out", out, "--iterations", "2", "--validate-every", "2", "--per-class", "2", "--config",
+      config.path,
+    ])
+    XCTAssertEqual(run.status, 0, run.stderr)
+    XCTAssertNotNil(try TrainingLog.read(out + "/log.jsonl").last?["val_hter"])
+    // The library side: one frame a video for sources, two for the target.
+    let source = try LabelFileDataset.frames(
+      labels: labels, lists: LabelFileDataset.sourceLists, data: data.data, reconstructions: data.reconstructions,
+      domain: "O", index: 0)
+    XCTAssertEqual(source.map(\.label).sorted(), [0, 0, 0, 1, 1, 1])
+    XCTAssertTrue(source.allSatisfy { FileManager.default.fileExists(atPath: $0.reconstruction) })
+    let target = try LabelFileDataset.frames(
+      labels: labels, lists: LabelFileDataset.targetLists, data: data.data, reconstructions: data.reconstructions,
+      domain: "M", index: 0)
+    XCTAssertEqual(target.count, 12)
+  }
+}
