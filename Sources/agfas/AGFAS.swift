@@ -7,7 +7,9 @@ struct AGFAS: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "agfas",
     abstract: "AG-FAS face anti-spoofing: reconstruct faces with the DFG, train and run OA-Net.",
-    subcommands: [Align.self, Reconstruct.self, Evaluate.self, Labels.self, Inspect.self, Bench.self])
+    subcommands: [
+      Align.self, Reconstruct.self, Evaluate.self, Labels.self, Inspect.self, Predict.self, Bench.self,
+    ])
 }
 
 @main
