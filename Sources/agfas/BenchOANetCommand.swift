@@ -11,7 +11,7 @@ struct BenchOANet: ParsableCommand {
       "Build in release: swift run -c release agfas bench oanet --python VENV/bin/python (needs transformers in the venv)"
   )
 
-  @Option(help: "Element types to time: fp32, bf16 or both (comma separated). bf16 times the forward only.")
+  @Option(help: "Element types to time: fp32, bf16 or both (comma separated).")
   var precision = "fp32,bf16"
 
   @Option(help: "Timed repeats per part (the median is reported).")
@@ -37,6 +37,6 @@ struct BenchOANet: ParsableCommand {
         arguments: ["--threads", "\(threads)", "--repeat", "\(`repeat`)", "--dtypes", names.joined(separator: ",")])
     }
     print(benchTable(ours: ours, torch: torch))
-    print("bf16: AGFAS times the forward only; PyTorch's bf16 rows are torch.autocast (fp32 master weights).")
+    print("bf16: bf16 compute with fp32 master weights on both sides (PyTorch: torch.autocast).")
   }
 }
