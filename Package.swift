@@ -32,7 +32,7 @@ let package = Package(
     .target(
       name: "AGFASDFG", dependencies: ["AGFASEngine", "AGFASNN", "AGFASDiffusion", "AGFASCheckpoint", "AGFASImage"]),
     // AG-FAS's Off-real Attention Network: anomalous cue, ViT + cue encoder, SSDG heads and losses.
-    .target(name: "AGFASOANet", dependencies: ["AGFASEngine", "AGFASNN", "AGFASCheckpoint"]),
+    .target(name: "AGFASOANet", dependencies: ["AGFASEngine", "AGFASNN", "AGFASCheckpoint", "AGFASImage"]),
     // Face detection (MTCNN with facenet-pytorch's weights) and alignment onto the SPEC 1 template.
     .target(
       name: "AGFASFaces", dependencies: ["AGFASEngine", "AGFASNN", "AGFASCheckpoint", "AGFASImage", "AGFASVideo"]),
@@ -41,7 +41,8 @@ let package = Package(
       name: "AGFASTraining",
       dependencies: ["AGFASEngine", "AGFASNN", "AGFASOANet", "AGFASCheckpoint", "AGFASImage", "AGFASEvaluation"]),
     .target(
-      name: "AGFASBench", dependencies: ["AGFASEngine", "AGFASNN", "AGFASDiffusion", "AGFASDFG", "AGFASFaces"]),
+      name: "AGFASBench",
+      dependencies: ["AGFASEngine", "AGFASNN", "AGFASDiffusion", "AGFASDFG", "AGFASFaces", "AGFASOANet"]),
     // Video frames through FFmpeg's libraries from Debian (libavformat-dev, libavcodec-dev,
     // libswscale-dev, libavutil-dev); the C side keeps libav's structs out of Swift.
     .target(

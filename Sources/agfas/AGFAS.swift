@@ -8,7 +8,8 @@ struct AGFAS: ParsableCommand {
     commandName: "agfas",
     abstract: "AG-FAS face anti-spoofing: reconstruct faces with the DFG, train and run OA-Net.",
     subcommands: [
-      Frames.self, Align.self, Reconstruct.self, Evaluate.self, Labels.self, Train.self, Inspect.self, Bench.self,
+      Frames.self, Align.self, Reconstruct.self, Evaluate.self, Labels.self, Train.self, Predict.self, Inspect.self,
+      Bench.self,
     ])
 }
 

@@ -1,0 +1,65 @@
+import AGFASOANet
+import ArgumentParser
+import Foundation
+
+struct Predict: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "P(live) of faces from a trained OA-Net and their DFG reconstructions (SPEC 3, 4).",
+    discussion: """
+      Loads a checkpoint saved by AGFAS or by the reference PyTorch code (torch.save'd dicts,
+      training checkpoints with a state_dict, DataParallel's module. prefixes, safetensors).
+      Each IMAGE needs one --reconstruction of the same size, in the same order (PNG/JPEG).
+      Prints one JSON object per face: {"image", "p_live", "label", "threshold"}.
+      """)
+
+  @Option(help: "The trained OA-Net checkpoint (.pth/.tar/.safetensors).")
+  var oanet: String
+
+  @Option(help: "An oanet_config.json for sizes the weights do not show (heads of a non-standard ViT).")
+  var config: String?
+
+  @Option(help: "The reconstruction of each IMAGE, in order (repeat the option for several faces).")
+  var reconstruction: [String] = []
+
+  @Option(help: "P(live) at or above this is labelled live.")
+  var threshold: Float = 0.5
+
+  @Argument(help: "Aligned face images (PNG/JPEG).")
+  var images: [String]
+
+  func validate() throws {
+    guard !images.isEmpty else { throw ValidationError("give at least one IMAGE") }
+    guard images.count == reconstruction.count else {
+      throw ValidationError(
+        "\(images.count) image(s) but \(reconstruction.count) --reconstruction: give one reconstruction per image")
+    }
+    guard threshold.isFinite, (0...1).contains(threshold) else {
+      throw ValidationError("--threshold must be within [0, 1], not \(threshold)")
+    }
+  }
+
+  func run() throws {
+    let predictor = try OANetPredictor(checkpoint: oanet, configPath: config, threshold: threshold)
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    for (image, rec) in zip(images, reconstruction) {
+      let prediction = try predictor.predict(faceFile: image, reconstructionFile: rec)
+      let line = PredictionLine(image: image, prediction: prediction)
+      print(String(decoding: try encoder.encode(line), as: UTF8.self))
+    }
+  }
+}
+
+/// One output line: the prediction with the image it is about.
+private struct PredictionLine: Encodable {
+  let image: String
+  let prediction: OANetPrediction
+
+  enum CodingKeys: String, CodingKey { case image }
+
+  func encode(to encoder: Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encode(image, forKey: .image)
+    try prediction.encode(to: encoder)
+  }
+}
