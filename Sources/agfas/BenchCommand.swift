@@ -33,12 +33,7 @@ struct BenchOps: ParsableCommand {
     let threads = ProcessInfo.processInfo.activeProcessorCount
     print("AGFAS engine on \(threads) threads, \(`repeat`) repeats (median)")
     let ours = try OpsBenchmark.run(dtypes: dtypes, repeats: `repeat`)
-    var torch: [BenchResult] = []
-    if let python {
-      torch = try TorchReference.run(
-        python: python, script: torchScript,
-        arguments: ["--threads", "\(threads)", "--repeat", "\(`repeat`)", "--dtypes", names.joined(separator: ",")])
-    }
+    let torch = try torchResults(python, script: torchScript, repeats: `repeat`, dtypes: names)
     print(benchTable(ours: ours, torch: torch))
   }
 }
@@ -73,14 +68,8 @@ struct BenchDFG: ParsableCommand {
     print("AGFAS DFG on \(threads) threads, \(`repeat`) repeats (median)")
     let ours = try DFGBenchmark.run(dtypes: dtypes, repeats: `repeat`, full: !noFull) { print($0) }
     let peak = Double(peakResidentKiB()) / 1_048_576
-    var torch: [BenchResult] = []
-    if let python {
-      print("running PyTorch ...")
-      torch = try TorchReference.run(
-        python: python, script: torchScript,
-        arguments: ["--threads", "\(threads)", "--repeat", "\(`repeat`)", "--dtypes", names.joined(separator: ",")]
-          + (noFull ? ["--no-full"] : []))
-    }
+    let torch = try torchResults(
+      python, script: torchScript, repeats: `repeat`, dtypes: names, extra: noFull ? ["--no-full"] : [])
     print(benchTable(ours: ours, torch: torch.filter { $0.op != "peak RSS GiB" }))
     let torchPeak = torch.first { $0.op == "peak RSS GiB" }.map { String(format: ", PyTorch %.1f GiB", $0.gflop) } ?? ""
     print(String(format: "peak resident memory: AGFAS %.1f GiB", peak) + torchPeak)
@@ -106,4 +95,17 @@ func parsePrecisions(_ list: String, repeats: Int) throws -> (names: [String], d
   }
   guard repeats > 0 else { throw ValidationError("--repeat must be at least 1") }
   return (names, dtypes)
+}
+
+/// The PyTorch side of a bench command, when `--python` was given: the same work in the
+/// committed script, on as many threads as the engine uses.
+func torchResults(
+  _ python: String?, script: String, repeats: Int, dtypes names: [String], extra: [String] = []
+) throws -> [BenchResult] {
+  guard let python else { return [] }
+  print("running PyTorch ...")
+  let threads = ProcessInfo.processInfo.activeProcessorCount
+  return try TorchReference.run(
+    python: python, script: script,
+    arguments: ["--threads", "\(threads)", "--repeat", "\(repeats)", "--dtypes", names.joined(separator: ",")] + extra)
 }

@@ -29,13 +29,7 @@ struct BenchOANet: ParsableCommand {
     let threads = ProcessInfo.processInfo.activeProcessorCount
     print("AGFAS OA-Net on \(threads) threads, \(`repeat`) repeats (median)")
     let ours = try OANetBenchmark.run(dtypes: dtypes, repeats: `repeat`) { print($0) }
-    var torch: [BenchResult] = []
-    if let python {
-      print("running PyTorch ...")
-      torch = try TorchReference.run(
-        python: python, script: torchScript,
-        arguments: ["--threads", "\(threads)", "--repeat", "\(`repeat`)", "--dtypes", names.joined(separator: ",")])
-    }
+    let torch = try torchResults(python, script: torchScript, repeats: `repeat`, dtypes: names)
     print(benchTable(ours: ours, torch: torch))
     print("bf16: bf16 compute with fp32 master weights on both sides (PyTorch: torch.autocast).")
   }
