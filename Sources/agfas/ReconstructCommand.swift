@@ -101,7 +101,7 @@ struct ProgressLine {
           duration(eta)))
     case .failed(let item, let error):
       failed += 1
-      stderr("\(live ? "\r" : "")failed: \(item.input): \(error)")
+      stderr("\(live ? "\r" : "")failed: \(error.hasPrefix(item.input) ? error : "\(item.input): \(error)")")
     }
   }
 
