@@ -14,12 +14,6 @@ func softmaxRows(
   try prim.execute([(DNNL_ARG_SRC, s, src), (DNNL_ARG_DST, d, dst)])
 }
 
-/// Softmax over each row of a dense fp32 [rows, cols] block, in place.
-func softmaxRowsInPlace(_ x: UnsafeMutablePointer<Float>, rows: Int, cols: Int) throws {
-  try softmaxRows(
-    UnsafeMutableRawPointer(x), .float32, into: UnsafeMutableRawPointer(x), .float32, rows: rows, cols: cols)
-}
-
 /// The gradient of a row softmax: gradInput = p * (gradOutput - rowsum(gradOutput * p)),
 /// where `probs` are the forward outputs. `gradInput` may be `gradOutput`. oneDNN 2.6 wants
 /// `probs` and `gradOutput` in one dtype; `gradInput` may differ.
@@ -39,32 +33,35 @@ func rowsDesc(_ rows: Int, _ cols: Int, _ dtype: DType) throws -> DNNLMemoryDesc
   try DNNLMemoryDesc([rows, cols], dtype, tag: dnnl_ab)
 }
 
-/// The cached softmax (axis 1) from `src` to `dst`.
-func softmaxForwardPrimitive(_ src: DNNLMemoryDesc, _ dst: DNNLMemoryDesc) throws -> DNNLPrimitive {
-  try DNNLContext.shared.primitive("softmax.fwd|\(describe(src))|\(describe(dst))") {
+/// The cached softmax (or log-softmax) over axis 1 from `src` to `dst`: the primitive under
+/// both attention's row softmax and the `softmax`/`logSoftmax` ops.
+func softmaxForwardPrimitive(
+  _ src: DNNLMemoryDesc, _ dst: DNNLMemoryDesc, log: Bool = false, op: String = "softmax"
+) throws -> DNNLPrimitive {
+  let alg = log ? dnnl_softmax_log : dnnl_softmax_accurate
+  return try DNNLContext.shared.primitive("softmax.fwd|\(alg.rawValue)|\(describe(src))|\(describe(dst))") {
     var desc = dnnl_softmax_v2_desc_t()
     var (sm, dm) = (src.md, dst.md)
     try dnnlCheck(
-      dnnl_softmax_v2_forward_desc_init(&desc, dnnl_forward_training, dnnl_softmax_accurate, &sm, &dm, 1), "softmax",
+      dnnl_softmax_v2_forward_desc_init(&desc, dnnl_forward_training, alg, &sm, &dm, 1), op,
       "softmax_v2_forward_desc_init")
-    return try withUnsafePointer(to: &desc) { try DNNLPrimitive(op: "softmax", desc: UnsafeRawPointer($0)) }
+    return try withUnsafePointer(to: &desc) { try DNNLPrimitive(op: op, desc: UnsafeRawPointer($0)) }
   }
 }
 
-/// The cached softmax backward (axis 1) from forward outputs and their gradient.
+/// The cached softmax (or log-softmax) backward over axis 1 from forward outputs and their gradient.
 func softmaxBackwardPrimitive(
-  _ p: DNNLMemoryDesc, _ go: DNNLMemoryDesc, _ gi: DNNLMemoryDesc
+  _ p: DNNLMemoryDesc, _ go: DNNLMemoryDesc, _ gi: DNNLMemoryDesc, log: Bool = false,
+  op: String = "softmax backward"
 ) throws -> DNNLPrimitive {
-  let key = "softmax.bwd|\(describe(p))|\(describe(go))|\(describe(gi))"
+  let alg = log ? dnnl_softmax_log : dnnl_softmax_accurate
+  let key = "softmax.bwd|\(alg.rawValue)|\(describe(p))|\(describe(go))|\(describe(gi))"
   return try DNNLContext.shared.primitive(key) {
-    let hint = try softmaxForwardPrimitive(gi, p)
+    let hint = try softmaxForwardPrimitive(gi, p, log: log, op: op)
     var desc = dnnl_softmax_v2_desc_t()
     var (gim, gom, pm) = (gi.md, go.md, p.md)
     try dnnlCheck(
-      dnnl_softmax_v2_backward_desc_init(&desc, dnnl_softmax_accurate, &gim, &gom, &pm, 1), "softmax backward",
-      "softmax_v2_backward_desc_init")
-    return try withUnsafePointer(to: &desc) {
-      try DNNLPrimitive(op: "softmax backward", desc: UnsafeRawPointer($0), hint: hint)
-    }
+      dnnl_softmax_v2_backward_desc_init(&desc, alg, &gim, &gom, &pm, 1), op, "softmax_v2_backward_desc_init")
+    return try withUnsafePointer(to: &desc) { try DNNLPrimitive(op: op, desc: UnsafeRawPointer($0), hint: hint) }
   }
 }

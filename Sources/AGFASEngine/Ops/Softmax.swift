@@ -101,34 +101,16 @@ private struct SoftmaxKernel {
 
   // MARK: oneDNN
 
-  private var alg: dnnl_alg_kind_t { log ? dnnl_softmax_log : dnnl_softmax_accurate }
-  private var key: String { "\(alg.rawValue)|\(dtype)|\(dims)" }
-
   private func desc(_ type: DType? = nil) throws -> DNNLMemoryDesc {
     try DNNLMemoryDesc(dims, type ?? dtype, strides: Shape.strides(dims))
   }
 
-  /// The forward primitive from this dtype to `output`.
+  /// The forward primitive from this dtype to `output` (shared with attention's row softmax).
   private func forwardPrimitive(output: DType) throws -> DNNLPrimitive {
-    try DNNLContext.shared.primitive("softmax_fwd|\(output)|" + key) {
-      var d = dnnl_softmax_v2_desc_t()
-      var src = try desc().md
-      var dst = try desc(output).md
-      try dnnlCheck(
-        dnnl_softmax_v2_forward_desc_init(&d, dnnl_forward_training, alg, &src, &dst, 1), op,
-        "softmax_v2_forward_desc_init")
-      return try DNNLPrimitive(op: op, desc: &d)
-    }
+    try softmaxForwardPrimitive(desc(), desc(output), log: log, op: op)
   }
 
   private func backwardPrimitive() throws -> DNNLPrimitive {
-    try DNNLContext.shared.primitive("softmax_bwd|" + key) {
-      let hint = try forwardPrimitive(output: dtype)
-      var d = dnnl_softmax_v2_desc_t()
-      var md = try desc().md
-      try dnnlCheck(
-        dnnl_softmax_v2_backward_desc_init(&d, alg, &md, &md, &md, 1), op, "softmax_v2_backward_desc_init")
-      return try DNNLPrimitive(op: op, desc: &d, hint: hint)
-    }
+    try softmaxBackwardPrimitive(desc(), desc(), desc(), log: log, op: op)
   }
 }
