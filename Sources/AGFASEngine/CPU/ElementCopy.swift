@@ -7,6 +7,11 @@ struct StridedView {
   var offset: Int
   var strides: [Int]
 
+  init(offset: Int, strides: [Int]) {
+    self.offset = offset
+    self.strides = strides
+  }
+
   /// The whole of `t` as stored.
   init(_ t: Tensor) {
     offset = 0

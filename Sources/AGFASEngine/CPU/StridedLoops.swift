@@ -1,5 +1,5 @@
 /// Loops over n-dimensional index spaces with per-operand element strides: the engine's
-/// generic path for permutes, slices, broadcasting and layout changes.
+/// generic path for permutes, slices (ElementCopy.swift) and broadcasting (Binary.swift).
 ///
 /// Dimensions are coalesced first (adjacent dims that are contiguous for every operand merge),
 /// so common cases become one long inner loop.
@@ -58,22 +58,6 @@ func forEachRow(
         idx[d] = 0
         d -= 1
       }
-    }
-  }
-}
-
-/// Copies a strided view of `src` into the dense row-major `dst` of the same `shape`.
-func stridedCopy<T>(
-  _ src: UnsafePointer<T>, strides: [Int], offset: Int = 0, shape: [Int], into dst: UnsafeMutablePointer<T>
-) {
-  forEachRow(shape, [strides, Shape.strides(shape)]) { off, n, inner in
-    let s = src + offset + off[0]
-    let d = dst + off[1]
-    let ss = inner[0]
-    if ss == 1 {
-      d.update(from: s, count: n)
-    } else {
-      for i in 0..<n { d[i] = s[i * ss] }
     }
   }
 }

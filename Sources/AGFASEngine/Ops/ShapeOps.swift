@@ -27,16 +27,10 @@ extension Tensor {
     if order == Array(0..<rank) { return self }
     let outShape = order.map { shape[$0] }
     let own = storageStrides
-    let srcStrides = order.map { own[$0] }
     let out = Tensor.empty(outShape, dtype: dtype)
-    switch dtype {
-    case .float32:
-      stridedCopy(
-        UnsafePointer(floats().baseAddress!), strides: srcStrides, shape: outShape, into: out.floats().baseAddress!)
-    case .bfloat16:
-      stridedCopy(
-        UnsafePointer(bf16Bits().baseAddress!), strides: srcStrides, shape: outShape, into: out.bf16Bits().baseAddress!)
-    }
+    copyElements(
+      self, StridedView(offset: 0, strides: order.map { own[$0] }), into: out, StridedView(out), shape: outShape,
+      order: Array(0..<rank))
     var inverse = [Int](repeating: 0, count: rank)
     for (i, o) in order.enumerated() { inverse[o] = i }
     return out.recorded("permute", inputs: [self]) { g in [try g.permuted(inverse)] }
