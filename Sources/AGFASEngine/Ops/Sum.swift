@@ -30,8 +30,12 @@ extension Tensor {
       throw TensorError.shapeMismatch(op: "expand", shapes: [shape, target], reason: "cannot broadcast")
     }
     if shape == target { return self }
-    return try Tensor.zeros(target, dtype: dtype).adding(self.detached())
-      .recorded("expand", inputs: [self]) { [shape] g in [try g.summed(toShape: shape)] }
+    // One strided copy with stride 0 along broadcast dims (no zero fill and add).
+    let out = Tensor.empty(target, dtype: dtype)
+    copyElements(
+      self, StridedView(offset: 0, strides: broadcastStrides(to: target)), into: out, StridedView(out), shape: target,
+      order: Array(target.indices))
+    return out.recorded("expand", inputs: [self]) { [shape] g in [try g.summed(toShape: shape)] }
   }
 
   /// Untracked reduction kernel: applies `reduce(rowStart, count, stride)` to each run of
