@@ -42,7 +42,9 @@ let package = Package(
       dependencies: ["AGFASEngine", "AGFASNN", "AGFASOANet", "AGFASCheckpoint", "AGFASImage", "AGFASEvaluation"]),
     .target(
       name: "AGFASBench",
-      dependencies: ["AGFASEngine", "AGFASNN", "AGFASDiffusion", "AGFASDFG", "AGFASFaces", "AGFASOANet"]),
+      dependencies: [
+        "AGFASEngine", "AGFASNN", "AGFASDiffusion", "AGFASDFG", "AGFASFaces", "AGFASOANet", "AGFASTraining",
+      ]),
     // Video frames through FFmpeg's libraries from Debian (libavformat-dev, libavcodec-dev,
     // libswscale-dev, libavutil-dev); the C side keeps libav's structs out of Swift.
     .target(

@@ -26,6 +26,8 @@ Writes into Tests/AGFASOANetTests/Fixtures/:
     `step/logits`, `step/embeddings`, `step/loss.{cls,triplet,adv,total}`, `grad/<key>` and
     `disc_grad/<key>` for every parameter with a gradient, `after/<key>` and `disc_after/<key>`
     after one SGD step (lr 1e-3, momentum 0.9, weight decay 5e-4), BatchNorm buffers included.
+    `autocast_grad/<key>`, `autocast_disc_grad/<key>`: the same step's gradients under
+    torch.autocast("cpu", bfloat16), the yardstick for bf16 training.
     Metadata `config` (tiny sizes) and `step` (labels, domains, GRL coefficient, triplet count).
 - vit_tiny/: a transformers ViTModel folder (config.json + pytorch_model.bin) of the tiny ViT.
 - resnet_tiny.pth: the tiny ResNet-18 as torchvision saves it (with fc.*, 10 classes to stay small).
@@ -329,6 +331,21 @@ def main():
     opt.step()
     tensors.update({f"after/{k}": v for k, v in detached_state(net).items()})
     tensors.update({f"disc_after/{k}": v for k, v in detached_state(disc).items()})
+
+    # The same step's gradients under torch.autocast bf16 (fp32 weights, bf16 compute where
+    # autocast casts): the yardstick for AGFAS's bf16 training error.
+    net.load_state_dict({k[len("state/"):]: v for k, v in tensors.items() if k.startswith("state/")})
+    disc.load_state_dict({k[len("disc/"):]: v for k, v in tensors.items() if k.startswith("disc/")})
+    opt.zero_grad(set_to_none=True)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        logits, emb, _, _ = net(cue)
+        total = (F.cross_entropy(logits, labels) + triplet_loss(emb, triplet_labels)[0]
+                 + 0.5 * F.cross_entropy(disc(emb[live], coeff, mask), domains[live]))
+    total.backward()
+    for prefix, module in [("autocast_grad", net), ("autocast_disc_grad", disc)]:
+        for k, p in module.named_parameters():
+            if p.grad is not None:
+                tensors[f"{prefix}/{k}"] = p.grad.detach().float().clone()
     meta["step"] = json.dumps({
         "labels": labels.tolist(), "domains": domains.tolist(), "grl_coefficient": coeff,
         "grl_iteration": GRL_ITERATION, "max_iterations": MAX_ITERATIONS, "triplet_count": count,

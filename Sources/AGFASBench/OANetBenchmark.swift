@@ -1,6 +1,7 @@
 import AGFASEngine
 import AGFASNN
 import AGFASOANet
+import AGFASTraining
 
 /// Full-size OA-Net (ViT-B/16 + ResNet-18, random weights) timing (`agfas bench oanet`).
 public enum OANetBenchmark {
@@ -54,52 +55,30 @@ public enum OANetBenchmark {
   }
 }
 
-/// One SSDG iteration as `agfas train` runs it. In bf16 the weights the forward sees are bf16
-/// copies of fp32 master weights, recorded as conversions so that backward brings fp32
-/// gradients to the masters, which SGD updates (what torch.autocast does). The classifier's
-/// weight, re-normalised into a fresh leaf every training forward (SSDG), takes no SGD step in
-/// bf16: 1024 values, nothing next to the timing.
+/// One SSDG iteration as `agfas train` runs it (`SSDGUpdate`), with a check that the work
+/// was all done: every trainable but ViT's unused pooler got a gradient.
 struct TrainStep {
-  let model: OANet
-  let discriminator: DomainDiscriminator
-  let dtype: DType
-  let optimizer: SGD
+  let update: SSDGUpdate
   let reversal = DomainDiscriminator.reversalCoefficient(iteration: 200)
 
   init(model: OANet, discriminator: DomainDiscriminator, computeIn dtype: DType) throws {
-    self.model = model
-    self.discriminator = discriminator
-    self.dtype = dtype
     model.store.convert(to: .float32)
     discriminator.store.convert(to: .float32)
-    // Buffers (BatchNorm statistics) live in the compute dtype; trainables stay fp32 masters.
-    for p in model.store.all + discriminator.store.all where !p.trainable { p.value = p.value.converted(to: dtype) }
-    optimizer = try SGD(
+    let optimizer = try SGD(
       parameters: model.store.trainable + discriminator.store.trainable, learningRate: 1e-3, momentum: 0.9,
       weightDecay: 5e-4)
+    update = SSDGUpdate(
+      model: model, discriminator: discriminator, optimizer: optimizer, precision: dtype == .float32 ? .fp32 : .bf16)
   }
 
   func callAsFunction(_ x: Tensor, generator: TorchGenerator) throws {
-    optimizer.zeroGrad()
-    let masters = optimizer.parameters.map(\.value)
-    if dtype != .float32 {
-      for p in optimizer.parameters { p.value = p.value.converted(to: dtype) }
-    }
-    let output = try model(x.converted(to: dtype), training: true)
-    let terms = try SSDGObjective()(
-      output, labels: OANetBenchmark.labels, domains: OANetBenchmark.domains, discriminator: discriminator,
-      reversal: reversal, dropout: .random(generator))
-    try terms.total.backward()
-    if dtype != .float32 {
-      for (p, master) in zip(optimizer.parameters, masters) { p.value = master }
-    }
-    // Every trainable but ViT's unused pooler (and, in bf16, the classifier) must have got a
-    // gradient, or the timing would leave work out.
-    let updated = try optimizer.step()
-    guard updated >= optimizer.parameters.count - (dtype == .float32 ? 2 : 3) else {
+    let (_, updated) = try update(
+      x, labels: OANetBenchmark.labels, domains: OANetBenchmark.domains, reversal: reversal,
+      dropout: .random(generator))
+    guard updated == update.optimizer.parameters.count - 2 else {
       throw TensorError.invalidArgument(
         op: "bench oanet train step",
-        reason: "only \(updated) of \(optimizer.parameters.count) parameters got a gradient")
+        reason: "only \(updated) of \(update.optimizer.parameters.count) parameters got a gradient")
     }
   }
 }

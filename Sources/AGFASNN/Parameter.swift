@@ -10,6 +10,9 @@ public final class Parameter: @unchecked Sendable {
   /// False for buffers such as BatchNorm's running statistics.
   public let trainable: Bool
   public var value: Tensor
+  /// The fp32 master while `MixedPrecision.run` computes with a lower-precision copy in
+  /// `value`; nil otherwise.
+  public internal(set) var master: Tensor?
 
   init(path: String, value: Tensor, trainable: Bool) {
     self.path = path

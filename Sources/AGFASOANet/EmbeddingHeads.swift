@@ -47,16 +47,17 @@ public struct NormalizedClassifier: Sendable {
   /// `embeddings` [B, in] -> logits [B, classes].
   public func callAsFunction(_ embeddings: Tensor, training: Bool) throws -> Tensor {
     let p = linear.weight
+    // In mixed precision the fp32 master is normalised, so the update acts on it.
+    let source = training ? p.trainedValue : p.value
     let normalized = try withoutGrad {
-      let w = p.value.detached()
+      let w = source.detached()
       return try w / w.square().sum(axes: [0], keepDims: true).sqrt()
     }
     var weight = normalized
     if training {
       // A fresh leaf when the old value was one (after SGD.zeroGrad): the gradient lands on
       // the normalised weight, as on PyTorch's `weight.data` replacement.
-      weight = p.value.requiresGrad ? normalized.requiringGrad() : normalized
-      p.value = weight
+      weight = p.replaceTrainedValue(with: source.requiresGrad ? normalized.requiringGrad() : normalized)
     }
     return try embeddings.linear(weight: weight, bias: linear.bias.value)
   }

@@ -102,11 +102,15 @@ public struct SSDGObjective: Sendable {
     }
     let live = labels.indices.filter { labels[$0] == 1 }
     guard !live.isEmpty else { throw OANetError.input("the adversarial loss needs at least one live sample") }
-    let classification = try SSDGLoss.crossEntropy(output.logits, labels: labels)
+    // The losses run in fp32 whatever the model computed in (as under torch.autocast): their
+    // gradients (softmax minus one-hot, distance differences) cancel, which bf16 would blur.
+    let classification = try SSDGLoss.crossEntropy(output.logits.converted(to: .float32), labels: labels)
     let (triplet, positive) = try SSDGLoss.batchAllTriplet(
-      output.embeddings, classes: SSDGLoss.tripletClasses(labels: labels, domains: domains), margin: margin)
+      output.embeddings.converted(to: .float32), classes: SSDGLoss.tripletClasses(labels: labels, domains: domains),
+      margin: margin)
     let domainLogits = try discriminator(output.embeddings.rows(live), reversal: reversal, dropout: dropout)
-    let adversarial = try SSDGLoss.crossEntropy(domainLogits, labels: live.map { domains[$0] })
+    let adversarial = try SSDGLoss.crossEntropy(
+      domainLogits.converted(to: .float32), labels: live.map { domains[$0] })
     let total = try classification + triplet * tripletWeight + adversarial * adversarialWeight
     return SSDGLossTerms(
       classification: classification, triplet: triplet, adversarial: adversarial, total: total,

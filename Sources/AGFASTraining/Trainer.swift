@@ -18,6 +18,8 @@ public final class Trainer {
   public let model: OANet
   public let discriminator: DomainDiscriminator
   public let optimizer: SGD
+  /// The per-iteration update (forward, losses, backward, SGD) in the options' precision.
+  public let update: SSDGUpdate
   public let sampler: BalancedSampler
   public let validationFrames: [TrainingFrame]
   public let options: TrainingOptions
@@ -53,6 +55,10 @@ public final class Trainer {
     optimizer = try SGD(
       parameters: model.store.trainable + discriminator.store.trainable, learningRate: options.learningRate,
       momentum: options.momentum, weightDecay: options.weightDecay)
+    update = SSDGUpdate(
+      model: model, discriminator: discriminator, optimizer: optimizer,
+      objective: SSDGObjective(tripletWeight: options.tripletWeight, adversarialWeight: options.adversarialWeight),
+      precision: options.precision)
     try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
     if FileManager.default.fileExists(atPath: checkpointPath) {
       guard resume else {
@@ -99,14 +105,9 @@ public final class Trainer {
     let reversal = DomainDiscriminator.reversalCoefficient(iteration: i, maxIterations: options.iterations)
     var dropoutSeed = SeededRandom(seed: options.seed, 2, i)
     optimizer.learningRate = lr
-    optimizer.zeroGrad()
-    let out = try model(AnomalousCue.input(image: batch.images, reconstruction: batch.reconstructions), training: true)
-    let objective = SSDGObjective(tripletWeight: options.tripletWeight, adversarialWeight: options.adversarialWeight)
-    let terms = try objective(
-      out, labels: batch.labels, domains: batch.domains, discriminator: discriminator, reversal: reversal,
-      dropout: .random(TorchGenerator(seed: dropoutSeed.next())))
-    try terms.total.backward()
-    try optimizer.step()
+    let (terms, _) = try update(
+      AnomalousCue.input(image: batch.images, reconstruction: batch.reconstructions), labels: batch.labels,
+      domains: batch.domains, reversal: reversal, dropout: .random(TorchGenerator(seed: dropoutSeed.next())))
     func value(_ t: Tensor) -> Double { Double(t.toArray()[0]) }
     return [
       "iteration": i, "loss": value(terms.total), "cls": value(terms.classification), "triplet": value(terms.triplet),
@@ -118,7 +119,9 @@ public final class Trainer {
   /// Validates on the target frames, keeps the model if its HTER is the best so far.
   func validate(_ i: Int) throws -> [String: Any] {
     guard !validationFrames.isEmpty else { return [:] }
-    let m = try Validation.evaluate(model, frames: validationFrames, batchSize: options.validationBatch)
+    let m = try update.inference {
+      try Validation.evaluate(model, frames: validationFrames, batchSize: options.validationBatch)
+    }
     if progress.bestHTER.map({ m.hter < $0 }) ?? true {
       progress.bestHTER = m.hter
       progress.bestIteration = i

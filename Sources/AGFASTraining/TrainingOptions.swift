@@ -20,6 +20,8 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
   public var validationBatch = 16
   /// Seeds the model's initialisation, the sampler, the flips and the dropout masks.
   public var seed: UInt64 = 0
+  /// fp32, or bf16 compute over fp32 master weights.
+  public var precision = TrainingPrecision.fp32
 
   public init() {}
 
@@ -33,7 +35,7 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
   public var recipe: String {
     "iterations \(iterations), lr \(learningRate), warm-up \(warmupFraction), momentum \(momentum), "
       + "weight decay \(weightDecay), triplet \(tripletWeight), adversarial \(adversarialWeight), "
-      + "per class \(perClass), seed \(seed)"
+      + "per class \(perClass), seed \(seed)" + (precision == .fp32 ? "" : ", precision \(precision.rawValue)")
   }
 
   /// Throws naming the first unusable option.
@@ -48,5 +50,35 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     guard warmupFraction >= 0, warmupFraction <= 1 else {
       throw TrainingError.options("warm-up fraction \(warmupFraction) must be in [0, 1]")
     }
+  }
+}
+
+extension TrainingOptions {
+  private enum CodingKeys: String, CodingKey {
+    case iterations, learningRate, warmupFraction, momentum, weightDecay, tripletWeight, adversarialWeight, perClass,
+      validateEvery, checkpointEvery, validationBatch, seed, precision
+  }
+
+  /// Keys missing from the JSON keep their defaults: checkpoints written before an option
+  /// existed still load (and still resume, their recipe unchanged).
+  public init(from decoder: Decoder) throws {
+    self.init()
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    func read<T: Decodable>(_ key: CodingKeys, _ value: inout T) throws {
+      if let v = try c.decodeIfPresent(T.self, forKey: key) { value = v }
+    }
+    try read(.iterations, &iterations)
+    try read(.learningRate, &learningRate)
+    try read(.warmupFraction, &warmupFraction)
+    try read(.momentum, &momentum)
+    try read(.weightDecay, &weightDecay)
+    try read(.tripletWeight, &tripletWeight)
+    try read(.adversarialWeight, &adversarialWeight)
+    try read(.perClass, &perClass)
+    try read(.validateEvery, &validateEvery)
+    try read(.checkpointEvery, &checkpointEvery)
+    try read(.validationBatch, &validationBatch)
+    try read(.seed, &seed)
+    try read(.precision, &precision)
   }
 }

@@ -57,6 +57,8 @@ struct Train: ParsableCommand {
   var learningRate: Float = 1e-3
   @Option(help: "Seed of the initialisation, sampling, flips and dropout.")
   var seed: UInt64 = 0
+  @Option(help: "fp32, or bf16 (bf16 compute over fp32 master weights; about 1.7x faster).")
+  var precision = "fp32"
   @Flag(help: "Continue the run in --out from its last checkpoint.")
   var resume = false
   @Option(help: "transformers ViT folder (vit-base-patch16-224-in21k) for the backbone.")
@@ -69,6 +71,9 @@ struct Train: ParsableCommand {
   func validate() throws {
     guard (vit == nil) == (resnet == nil) else { throw ValidationError("--vit and --resnet go together") }
     _ = try split()
+    guard TrainingPrecision(rawValue: precision) != nil else {
+      throw ValidationError("--precision must be fp32 or bf16, not '\(precision)'")
+    }
   }
 
   /// The source domains and the target, from --protocol or from --train and --target.
@@ -103,6 +108,7 @@ struct Train: ParsableCommand {
     options.perClass = perClass
     options.learningRate = learningRate
     options.seed = seed
+    options.precision = TrainingPrecision(rawValue: precision) ?? .fp32
     func frames(_ domain: String, index: Int, lists: [String]) throws -> [TrainingFrame] {
       guard let labels else {
         return try FolderDataset.frames(data: data, reconstructions: reconstructions, domain: domain, index: index)

@@ -38,6 +38,13 @@ final class TrainCLITests: XCTestCase {
     let overlapping = try AgfasCLI.run(protocolArgs.map { $0 == "O,C,I-M" ? "O,M-M" : $0 })
     XCTAssertNotEqual(overlapping.status, 0)
     XCTAssertTrue(overlapping.stderr.contains("must be distinct and not include the target"), overlapping.stderr)
+    // Another precision is another recipe: refused on resume, with both named.
+    let bf16 = try AgfasCLI.run(protocolArgs + ["--resume", "--precision", "bf16"])
+    XCTAssertNotEqual(bf16.status, 0)
+    XCTAssertTrue(bf16.stderr.contains("precision bf16"), bf16.stderr)
+    let fp16 = try AgfasCLI.run(args + ["--precision", "fp16"])
+    XCTAssertNotEqual(fp16.status, 0)
+    XCTAssertTrue(fp16.stderr.contains("--precision must be fp32 or bf16, not 'fp16'"), fp16.stderr)
   }
 
   func testTrainTakesFramesFromReferenceLabelFiles() throws {

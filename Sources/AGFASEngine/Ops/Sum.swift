@@ -4,16 +4,52 @@ extension Tensor {
   /// Sum over `axes`, keeping them as size-1 dims when `keepDims`.
   public func sum(axes: [Int], keepDims: Bool = false) throws -> Tensor {
     let ax = Set(try axes.map { try Shape.axis($0, rank: rank, op: "sum") })
-    let out = try reduceRows(ax, keepDims: keepDims, op: "sum") { row, n, stride in
-      // Double accumulation keeps long sums within fp32 rounding of PyTorch's pairwise sum.
-      var acc: Double = 0
-      for i in 0..<n { acc += Double(row[i * stride]) }
-      return Float(acc)
-    }
+    let out =
+      try leadingAxesSum(ax, keepDims: keepDims)
+      ?? reduceRows(ax, keepDims: keepDims, op: "sum") { row, n, stride in
+        // Double accumulation keeps long sums within fp32 rounding of PyTorch's pairwise sum.
+        var acc: Double = 0
+        for i in 0..<n { acc += Double(row[i * stride]) }
+        return Float(acc)
+      }
     return out.recorded("sum", inputs: [self]) { [shape] g in
       let kept = keepDims ? g : try g.reshaped(Tensor.keptShape(shape, ax))
       return [try kept.expanded(to: shape)]
     }
+  }
+
+  /// Sums over a leading block of axes (bias and broadcast gradients: [B, T, C] -> [C]) as
+  /// column sums, where the general path would first transpose the whole tensor. Same
+  /// Double accumulation in the same order, so the same result; nil for other axis sets.
+  func leadingAxesSum(_ axes: Set<Int>, keepDims: Bool) throws -> Tensor? {
+    guard !axes.isEmpty, axes.count < rank, axes == Set(0..<axes.count) else { return nil }
+    let x = try fp32RowMajor()
+    let rows = shape[..<axes.count].reduce(1, *)
+    let columns = shape[axes.count...].reduce(1, *)
+    let outShape = keepDims ? Tensor.keptShape(shape, axes) : Array(shape[axes.count...])
+    let out = Tensor.empty(outShape, dtype: .float32)
+    let src = UnsafePointer(x.floats().baseAddress!)
+    let dst = out.floats()
+    let block = 512
+    let blocks = (columns + block - 1) / block
+    withExtendedLifetime(x) {
+      parallelFor(blocks, grain: Swift.max(1, (1 << 16) / Swift.max(rows * block, 1))) { range in
+        var acc = [Double](repeating: 0, count: block)
+        for b in range {
+          let start = b * block
+          let width = Swift.min(block, columns - start)
+          acc.withUnsafeMutableBufferPointer { a in
+            for j in 0..<width { a[j] = 0 }
+            for r in 0..<rows {
+              let row = src + r * columns + start
+              for j in 0..<width { a[j] += Double(row[j]) }
+            }
+            for j in 0..<width { dst[start + j] = Float(a[j]) }
+          }
+        }
+      }
+    }
+    return dtype == .float32 ? out : out.convertedUntracked(to: dtype)
   }
 
   /// Sum of all elements, as a rank-0 tensor.
