@@ -22,6 +22,11 @@ struct Train: ParsableCommand {
       PyTorch-style random initialisation (for tests and experiments, not for the paper's
       numbers).
 
+      --protocol all runs every leave-one-out split of the domains (O,C,I,M gives O,C,I-M,
+      O,C,M-I, O,I,M-C and C,I,M-O), one after another, each in its own OUT/<split> folder,
+      then prints the table of best HTERs and writes OUT/summary.json; with --resume a
+      finished split is kept and an interrupted one continues.
+
       OUT receives checkpoint.safetensors (whole run state, resumable with --resume; the
       result is bit-identical to an uninterrupted run), best.safetensors (the model with the
       lowest validation HTER, loadable by predict), log.jsonl (per-iteration losses, lr and
@@ -41,8 +46,13 @@ struct Train: ParsableCommand {
   var train: String?
   @Option(help: "Target domain for validation (left out of training).")
   var target: String?
-  @Option(help: "Shorthand for --train and --target: SOURCES-TARGET, e.g. O,C,I-M.")
+  @Option(
+    help:
+      "Shorthand for --train and --target: SOURCES-TARGET, e.g. O,C,I-M; or 'all': every leave-one-out split of --domains, one after another, each in OUT/<split> (e.g. OUT/OCI-M), with OUT/summary.json."
+  )
   var `protocol`: String?
+  @Option(help: "Domains of --protocol all, comma-separated (default: the folders under --labels or --data, sorted).")
+  var domains: String?
   @Option(help: "Output folder for checkpoints and the log.")
   var out: String
   @Option(help: "Training iterations.")
@@ -70,33 +80,80 @@ struct Train: ParsableCommand {
 
   func validate() throws {
     guard (vit == nil) == (resnet == nil) else { throw ValidationError("--vit and --resnet go together") }
-    _ = try split()
+    guard domains == nil || self.protocol == "all" else { throw ValidationError("--domains goes with --protocol all") }
     guard TrainingPrecision(rawValue: precision) != nil else {
       throw ValidationError("--precision must be fp32 or bf16, not '\(precision)'")
     }
+    if self.protocol != "all" { _ = try splits() }
   }
 
-  /// The source domains and the target, from --protocol or from --train and --target.
-  func split() throws -> (sources: [String], target: String) {
-    let (sources, target): (String, String)
+  /// The runs to make: one split from --protocol or --train/--target, or every leave-one-out
+  /// split of the domains for --protocol all.
+  func splits() throws -> [DomainSplit] {
     switch (self.protocol, train, self.target) {
-    case (let p?, nil, nil):
-      guard let dash = p.lastIndex(of: "-") else {
-        throw ValidationError("--protocol \(p) is not SOURCES-TARGET, e.g. O,C,I-M")
-      }
-      (sources, target) = (String(p[..<dash]), String(p[p.index(after: dash)...]))
-    case (nil, let t?, let g?): (sources, target) = (t, g)
+    case ("all", nil, nil):
+      return try DomainSplit.leaveOneOut(domains.map(DomainSplit.names) ?? domainFolders())
+    case (let p?, nil, nil): return [try DomainSplit(protocol: p)]
+    case (nil, let t?, let g?): return [try DomainSplit(sources: DomainSplit.names(t), target: g)]
     default: throw ValidationError("give either --protocol, or --train and --target")
     }
-    let names = sources.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-    guard !names.isEmpty, !target.isEmpty, !names.contains(target), Set(names).count == names.count else {
-      throw ValidationError("the source domains \(names) must be distinct and not include the target '\(target)'")
+  }
+
+  /// The domains under --labels (when given) or --data: their sub-folders, sorted.
+  func domainFolders() throws -> [String] {
+    let root = labels ?? data
+    let names = try FileManager.default.contentsOfDirectory(atPath: root).filter { name in
+      var isFolder: ObjCBool = false
+      return !name.hasPrefix(".") && FileManager.default.fileExists(atPath: root + "/" + name, isDirectory: &isFolder)
+        && isFolder.boolValue
     }
-    return (names, target)
+    return names.sorted()
   }
 
   func run() throws {
-    let (sourceNames, target) = try split()
+    let splits = try self.splits()
+    let all = self.protocol == "all"
+    if all { print("leave-one-out, \(splits.count) runs: \(splits.map(\.description).joined(separator: "  "))") }
+    var results: [[String: Any]] = []
+    for split in splits {
+      let folder = all ? out + "/" + split.folderName : out
+      let progress = try train(split, out: folder)
+      let best =
+        progress.bestHTER.map { String(format: "%.4f at iteration %d", $0, progress.bestIteration ?? 0) } ?? "-"
+      print("\(split): trained \(progress.iteration) iterations; best validation HTER \(best); outputs in \(folder)")
+      results.append(try Self.summary(split, progress: progress, folder: folder))
+    }
+    guard all else { return }
+    print("protocol      best HTER  AUC     at iteration")
+    for r in results {
+      let f = { (key: String) in (r[key] as? Double).map { String(format: "%.4f", $0) } ?? "-" }
+      print(
+        (r["protocol"] as! String).padding(toLength: 14, withPad: " ", startingAt: 0)
+          + f("best_hter").padding(toLength: 11, withPad: " ", startingAt: 0)
+          + f("auc").padding(toLength: 8, withPad: " ", startingAt: 0) + "\(r["best_iteration"] ?? "-")")
+    }
+    let json = try JSONSerialization.data(withJSONObject: results, options: [.prettyPrinted, .sortedKeys])
+    try json.write(to: URL(fileURLWithPath: out + "/summary.json"), options: .atomic)
+    print("summary in \(out)/summary.json")
+  }
+
+  /// A split's outcome: best validation HTER, the iteration that reached it and the AUC there.
+  static func summary(_ split: DomainSplit, progress: TrainingProgress, folder: String) throws -> [String: Any] {
+    var r: [String: Any] = [
+      "protocol": split.description, "folder": folder, "iterations": progress.iteration,
+    ]
+    if let hter = progress.bestHTER, let at = progress.bestIteration {
+      r["best_hter"] = hter
+      r["best_iteration"] = at
+      let record = try TrainingLog.read(folder + "/log.jsonl").first { $0["iteration"] as? Int == at }
+      r["auc"] = record?["val_auc"]
+    }
+    return r
+  }
+
+  /// Trains one split into `out` (resuming when --resume) and returns where it ended.
+  func train(_ split: DomainSplit, out: String) throws -> TrainingProgress {
+    let (sourceNames, target) = (split.sources, split.target)
     var modelConfig =
       try config.map { try JSONDecoder().decode(OANetConfig.self, from: Data(contentsOf: URL(fileURLWithPath: $0))) }
       ?? .reference
@@ -136,7 +193,6 @@ struct Train: ParsableCommand {
     }
     let progress = try trainer.run()
     if terminal { FileHandle.standardError.write(Data("\n".utf8)) }
-    let best = progress.bestHTER.map { String(format: "%.4f at iteration %d", $0, progress.bestIteration ?? 0) } ?? "-"
-    print("trained \(progress.iteration) iterations; best validation HTER \(best); outputs in \(out)")
+    return progress
   }
 }

@@ -47,6 +47,45 @@ final class TrainCLITests: XCTestCase {
     XCTAssertTrue(fp16.stderr.contains("--precision must be fp32 or bf16, not 'fp16'"), fp16.stderr)
   }
 
+  /// --protocol all: the four leave-one-out runs, each in its own folder, then the summary;
+  /// rerun with --resume, finished splits are kept as they are.
+  func testProtocolAllRunsEveryLeaveOneOutSplit() throws {
+    let data = try TinyDataset(domains: ["O", "C", "I", "M"])
+    defer { data.remove() }
+    let config = data.root.appendingPathComponent("tiny.json")
+    try JSONEncoder().encode(TinyDataset.tinyConfig).write(to: config)
+    let out = data.root.appendingPathComponent("loo").path
+    let args = [
+      "train", "--data", data.data, "--reconstructions", data.reconstructions, "--protocol", "all", "--domains",
+      "O,C,I,M", "--out", out, "--iterations", "2", "--validate-every", "2", "--checkpoint-every", "2",
+      "--per-class", "2", "--config", config.path,
+    ]
+    let run = try AgfasCLI.run(args)
+    XCTAssertEqual(run.status, 0, run.stderr)
+    let splits = ["OCI-M", "OCM-I", "OIM-C", "CIM-O"]
+    for name in splits {
+      XCTAssertEqual(try TrainingLog.read("\(out)/\(name)/log.jsonl").count, 2, name)
+      XCTAssertTrue(FileManager.default.fileExists(atPath: "\(out)/\(name)/best.safetensors"), name)
+    }
+    XCTAssertTrue(run.stdout.contains("O,C,I-M: trained 2 iterations"), run.stdout)
+    let summary = try XCTUnwrap(
+      JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/summary.json")))
+        as? [[String: Any]])
+    XCTAssertEqual(summary.map { $0["protocol"] as? String }, ["O,C,I-M", "O,C,M-I", "O,I,M-C", "C,I,M-O"])
+    for r in summary {
+      XCTAssertNotNil(r["best_hter"] as? Double, "\(r)")
+      XCTAssertNotNil(r["auc"] as? Double, "\(r)")
+      XCTAssertEqual(r["best_iteration"] as? Int, 2)
+    }
+    let before = try Data(contentsOf: URL(fileURLWithPath: "\(out)/OCI-M/checkpoint.safetensors"))
+    let again = try AgfasCLI.run(args + ["--resume"])
+    XCTAssertEqual(again.status, 0, again.stderr)
+    XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: "\(out)/OCI-M/checkpoint.safetensors")), before)
+    let unknown = try AgfasCLI.run(args.map { $0 == "O,C,I,M" ? "O,C,I,X" : $0 } + ["--resume"])
+    XCTAssertNotEqual(unknown.status, 0)
+    XCTAssertTrue(unknown.stderr.contains("X"), unknown.stderr)
+  }
+
   func testTrainTakesFramesFromReferenceLabelFiles() throws {
     let data = try TinyDataset(domains: ["O", "C", "I", "M"])
     defer { data.remove() }
