@@ -30,12 +30,15 @@ public enum AgfasCLI {
     p.standardOutput = out
     p.standardError = err
     try p.run()
-    var stderrData = Data()
+    // A box the reader fills before `group.wait()` returns (the group orders the accesses).
+    final class Box: @unchecked Sendable { var data = Data() }
+    let stderrBox = Box()
     let group = DispatchGroup()
-    DispatchQueue.global().async(group: group) { stderrData = err.fileHandleForReading.readDataToEndOfFile() }
+    DispatchQueue.global().async(group: group) { stderrBox.data = err.fileHandleForReading.readDataToEndOfFile() }
     let stdoutData = out.fileHandleForReading.readDataToEndOfFile()
     group.wait()
     p.waitUntilExit()
+    let stderrData = stderrBox.data
     return Result(
       status: p.terminationStatus, stdout: String(decoding: stdoutData, as: UTF8.self),
       stderr: String(decoding: stderrData, as: UTF8.self))

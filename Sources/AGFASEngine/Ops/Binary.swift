@@ -5,19 +5,19 @@
 /// through the strided broadcasting loop. bf16 operands compute in fp32 and round the result.
 extension Tensor {
   public func adding(_ other: Tensor) throws -> Tensor {
-    try binary("add", other, +).recorded("add", inputs: [self, other]) { [shape, other] g in
+    try binary(.add, other).recorded("add", inputs: [self, other]) { [shape, other] g in
       [try g.summed(toShape: shape), try g.summed(toShape: other.shape)]
     }
   }
 
   public func subtracting(_ other: Tensor) throws -> Tensor {
-    try binary("sub", other, -).recorded("sub", inputs: [self, other]) { [shape, other] g in
+    try binary(.sub, other).recorded("sub", inputs: [self, other]) { [shape, other] g in
       [try g.summed(toShape: shape), try g.negated().summed(toShape: other.shape)]
     }
   }
 
   public func multiplying(_ other: Tensor) throws -> Tensor {
-    try binary("mul", other, *).recorded("mul", inputs: [self, other]) { [self, other] g in
+    try binary(.mul, other).recorded("mul", inputs: [self, other]) { [self, other] g in
       [
         self.requiresGrad ? try g.multiplying(other).summed(toShape: self.shape) : nil,
         other.requiresGrad ? try g.multiplying(self).summed(toShape: other.shape) : nil,
@@ -26,7 +26,7 @@ extension Tensor {
   }
 
   public func dividing(_ other: Tensor) throws -> Tensor {
-    try binary("div", other, /).recorded("div", inputs: [self, other]) { [self, other] g in
+    try binary(.div, other).recorded("div", inputs: [self, other]) { [self, other] g in
       let ga = self.requiresGrad ? try g.dividing(other).summed(toShape: self.shape) : nil
       var gb: Tensor? = nil
       if other.requiresGrad {
@@ -42,8 +42,11 @@ extension Tensor {
     try multiplying(Tensor(scalar: -1))
   }
 
-  /// The untracked broadcasting kernel shared by the four ops.
-  func binary(_ op: String, _ other: Tensor, _ f: (Float, Float) -> Float) throws -> Tensor {
+  /// The untracked broadcasting kernel shared by the four ops. Each loop is instantiated per
+  /// operation (`BinaryKind.run`), so the arithmetic inlines and vectorises instead of being
+  /// an indirect call per element.
+  func binary(_ kind: BinaryKind, _ other: Tensor) throws -> Tensor {
+    let op = kind.rawValue
     guard let outShape = Shape.broadcast(shape, other.shape) else {
       throw TensorError.shapeMismatch(op: op, shapes: [shape, other.shape], reason: "they do not broadcast")
     }
@@ -56,18 +59,18 @@ extension Tensor {
         : rank == 0 && other.rank > 0 ? other.dtype : .float32
     if shape == other.shape, layout == other.layout, dtype == .float32, other.dtype == .float32 {
       let out = Tensor.empty(shape, dtype: .float32, layout: layout)
-      let (a, b, o) = (floats(), other.floats(), out.floats())
+      let (a, b, o) = (floats().baseAddress!, other.floats().baseAddress!, out.floats().baseAddress!)
       parallelFor(count) { r in
-        for i in r { o[i] = f(a[i], b[i]) }
+        kind.run { f in for i in r { o[i] = f(a[i], b[i]) } }
       }
       return out
     }
     if shape == other.shape, layout == other.layout, dtype == .bfloat16, other.dtype == .bfloat16 {
       // bf16 residual adds and gates: widen in registers and round once, with no fp32 copies.
       let out = Tensor.empty(shape, dtype: .bfloat16, layout: layout)
-      let (a, b, o) = (bf16Bits(), other.bf16Bits(), out.bf16Bits())
+      let (a, b, o) = (bf16Bits().baseAddress!, other.bf16Bits().baseAddress!, out.bf16Bits().baseAddress!)
       parallelFor(count) { r in
-        for i in r { o[i] = BFloat16.bits(f(BFloat16.float(a[i]), BFloat16.float(b[i]))) }
+        kind.run { f in for i in r { o[i] = BFloat16.bits(f(BFloat16.float(a[i]), BFloat16.float(b[i]))) } }
       }
       return out
     }
@@ -83,20 +86,24 @@ extension Tensor {
     let sa = a.broadcastStrides(to: outShape)
     let sb = b.broadcastStrides(to: outShape)
     let (pa, pb, po) = (a.floats().baseAddress!, b.floats().baseAddress!, out.floats().baseAddress!)
-    forEachRow(physShape, [order.map { sa[$0] }, order.map { sb[$0] }, order.map { out.storageStrides[$0] }]) {
-      off, n, inner in
-      let (x, y, z) = (pa + off[0], pb + off[1], po + off[2])
-      let (ix, iy, iz) = (inner[0], inner[1], inner[2])
-      if ix == 1, iy == 1, iz == 1 {
-        for i in 0..<n { z[i] = f(x[i], y[i]) }
-      } else if ix == 1, iy == 0, iz == 1 {
-        let v = y[0]
-        for i in 0..<n { z[i] = f(x[i], v) }
-      } else if ix == 0, iy == 1, iz == 1 {
-        let v = x[0]
-        for i in 0..<n { z[i] = f(v, y[i]) }
-      } else {
-        for i in 0..<n { z[i * iz] = f(x[i * ix], y[i * iy]) }
+    withExtendedLifetime((a, b)) {
+      forEachRow(physShape, [order.map { sa[$0] }, order.map { sb[$0] }, order.map { out.storageStrides[$0] }]) {
+        off, n, inner in
+        let (x, y, z) = (pa + off[0], pb + off[1], po + off[2])
+        let (ix, iy, iz) = (inner[0], inner[1], inner[2])
+        kind.run { f in
+          if ix == 1, iy == 1, iz == 1 {
+            for i in 0..<n { z[i] = f(x[i], y[i]) }
+          } else if ix == 1, iy == 0, iz == 1 {
+            let v = y[0]
+            for i in 0..<n { z[i] = f(x[i], v) }
+          } else if ix == 0, iy == 1, iz == 1 {
+            let v = x[0]
+            for i in 0..<n { z[i] = f(v, y[i]) }
+          } else {
+            for i in 0..<n { z[i * iz] = f(x[i * ix], y[i * iy]) }
+          }
+        }
       }
     }
     return outType == .float32 ? out : out.convertedUntracked(to: outType)
@@ -135,4 +142,21 @@ extension Tensor {
   public static func * (a: Tensor, b: Float) throws -> Tensor { try a.multiplying(Tensor(scalar: b)) }
   public static func / (a: Tensor, b: Float) throws -> Tensor { try a.dividing(Tensor(scalar: b)) }
   public static prefix func - (a: Tensor) throws -> Tensor { try a.negated() }
+}
+
+/// The four broadcasting operations.
+enum BinaryKind: String {
+  case add, sub, mul, div
+
+  /// Runs `loop` with this operation as a literal closure, once per case, so each
+  /// instantiation of the loop inlines its arithmetic.
+  @inline(__always)
+  func run(_ loop: ((Float, Float) -> Float) -> Void) {
+    switch self {
+    case .add: loop { $0 + $1 }
+    case .sub: loop { $0 - $1 }
+    case .mul: loop { $0 * $1 }
+    case .div: loop { $0 / $1 }
+    }
+  }
 }
