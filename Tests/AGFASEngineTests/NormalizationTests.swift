@@ -83,6 +83,13 @@ final class NormalizationTests: XCTestCase {
     for layout in [Layout.rowMajor, .channelsLast] {
       let out = try check(c, layout: layout, dtype: .bfloat16, rtol: bf16.rtol, atol: bf16.atol, groupNorm(c))
       XCTAssertEqual(out.layout, layout)
+      // Inference reads and writes bf16 directly (no fp32 copies): the very same bits.
+      let x = try c.input("x").converted(to: .bfloat16).relaid(layout)
+      let (w, b) = (try c.input("w").converted(to: .bfloat16), try c.input("b").converted(to: .bfloat16))
+      let direct = try withoutGrad { try x.groupNorm(groups: c.int("groups"), weight: w, bias: b, eps: c.float("eps")) }
+      XCTAssertEqual(direct.dtype, .bfloat16)
+      XCTAssertEqual(direct.layout, layout)
+      XCTAssertEqual(direct.toArray(), out.toArray(), "bf16 inference group norm, \(layout)")
     }
   }
 

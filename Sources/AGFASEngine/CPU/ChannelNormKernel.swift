@@ -43,7 +43,7 @@ struct ChannelNormSets {
   }
 
   /// Mean and biased variance of each set, two-pass in Double.
-  func statistics(_ x: UnsafePointer<Float>) -> (mean: [Double], variance: [Double]) {
+  func statistics<E: NormElement>(_ x: UnsafePointer<E>) -> (mean: [Double], variance: [Double]) {
     let m = Double(size)
     let mean = gather(view.sums(x), weight: nil).map { $0 / m }
     let variance = gather(view.squaredDeviations(x, mean: spread(mean)), weight: nil).map { $0 / m }
@@ -58,6 +58,15 @@ struct ChannelNormSets {
     let shift = (0..<view.coefficientCount).map { e in bias?[e % view.c] ?? 0 }
     view.apply(
       nil, x, into: out, mean: spread(mean), gScale: nil, xScale: spread(rstd, times: weight), shift: shift)
+  }
+
+  /// `normalize` in the element type of `x` (bf16 in, bf16 out: inference).
+  func normalizeKeepingType<E: NormElement>(
+    _ x: UnsafePointer<E>, into out: UnsafeMutablePointer<E>, mean: [Double], rstd: [Double], weight: [Float]?,
+    bias: [Float]?
+  ) {
+    let shift = (0..<view.coefficientCount).map { e in bias?[e % view.c] ?? 0 }
+    view.normalize(x, into: out, mean: spread(mean), xScale: spread(rstd, times: weight), shift: shift)
   }
 
   /// Gradients of `normalize` given the output gradient `g`. With `batchStatistics` the mean

@@ -87,19 +87,19 @@ struct ChannelView {
   }
 
   /// Sums of x.
-  func sums(_ x: UnsafePointer<Float>) -> [Double] {
+  func sums<E: NormElement>(_ x: UnsafePointer<E>) -> [Double] {
     reduce(k: 1) { _, base in
       (runSum(x + base, s), 0)
     } rows: { [c] first, end, acc in
       for row in first..<end {
         let p = x + row * c
-        for ch in 0..<c { acc[ch] += Double(p[ch]) }
+        for ch in 0..<c { acc[ch] += Double(E.float(p, ch)) }
       }
     }[0]
   }
 
   /// Sums of (x - mean)^2.
-  func squaredDeviations(_ x: UnsafePointer<Float>, mean: [Float]) -> [Double] {
+  func squaredDeviations<E: NormElement>(_ x: UnsafePointer<E>, mean: [Float]) -> [Double] {
     mean.withUnsafeBufferPointer { m in
       reduce(k: 1) { nc, base in
         (runSquaredDeviation(x + base, s, mean: m[perSample ? nc : nc % c]), 0)
@@ -107,7 +107,7 @@ struct ChannelView {
         for row in first..<end {
           let (p, mn) = (x + row * c, m.baseAddress! + sampleBase(row: row))
           for ch in 0..<c {
-            let d = p[ch] - mn[ch]
+            let d = E.float(p, ch) - mn[ch]
             acc[ch] += Double(d * d)
           }
         }
@@ -132,6 +132,37 @@ struct ChannelView {
       }
     }
     return (t[0], t[1])
+  }
+
+  /// `out = (x - mean) * xScale + shift` in the element type of `x` (the forward of
+  /// `apply`, for bf16 in and out without fp32 copies).
+  func normalize<E: NormElement>(
+    _ x: UnsafePointer<E>, into out: UnsafeMutablePointer<E>, mean: [Float], xScale: [Float], shift: [Float]
+  ) {
+    let cn = coefficientCount
+    let coefficients = mean + xScale + shift
+    coefficients.withUnsafeBufferPointer { cb in
+      let coef = cb.baseAddress!
+      if !channelsInner {
+        parallelFor(n * c, grain: max(1, Self.grain / max(s, 1))) { [s, c] r in
+          for nc in r {
+            let k = perSample ? nc : nc % c
+            let (mv, xv, bv) = (coef[k], coef[cn + k], coef[2 * cn + k])
+            let (xp, op) = (x + nc * s, out + nc * s)
+            for i in 0..<s { op[i] = E.element((E.float(xp, i) - mv) * xv + bv) }
+          }
+        }
+        return
+      }
+      parallelFor(n * s, grain: max(1, Self.grain / max(c, 1))) { [c] r in
+        for row in r {
+          let mp = coef + sampleBase(row: row)
+          let (xsp, bp) = (mp + cn, mp + 2 * cn)
+          let (xp, op) = (x + row * c, out + row * c)
+          for ch in 0..<c { op[ch] = E.element((E.float(xp, ch) - mp[ch]) * xsp[ch] + bp[ch]) }
+        }
+      }
+    }
   }
 
   /// `out = g * gScale + (x - mean) * xScale + shift`, with coefficient vectors. Without

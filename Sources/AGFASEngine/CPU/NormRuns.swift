@@ -9,7 +9,7 @@
 let normBlock = 256
 
 /// Sum of `p[0..<n]`.
-func runSum(_ p: UnsafePointer<Float>, _ n: Int) -> Double {
+func runSum<E: NormElement>(_ p: UnsafePointer<E>, _ n: Int) -> Double {
   var total: Double = 0
   var start = 0
   while start < n {
@@ -17,12 +17,12 @@ func runSum(_ p: UnsafePointer<Float>, _ n: Int) -> Double {
     var acc = SIMD8<Float>(repeating: 0)
     var i = start
     while i + 8 <= end {
-      acc += UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self)
+      acc += E.vector(p + i)
       i += 8
     }
     var tail: Float = 0
     while i < end {
-      tail += p[i]
+      tail += E.float(p, i)
       i += 1
     }
     total += Double(acc.sum() + tail)
@@ -32,7 +32,7 @@ func runSum(_ p: UnsafePointer<Float>, _ n: Int) -> Double {
 }
 
 /// Sum of `(p[i] - mean)^2`: the second pass of a two-pass variance.
-func runSquaredDeviation(_ p: UnsafePointer<Float>, _ n: Int, mean: Float) -> Double {
+func runSquaredDeviation<E: NormElement>(_ p: UnsafePointer<E>, _ n: Int, mean: Float) -> Double {
   var total: Double = 0
   let m = SIMD8<Float>(repeating: mean)
   var start = 0
@@ -41,13 +41,13 @@ func runSquaredDeviation(_ p: UnsafePointer<Float>, _ n: Int, mean: Float) -> Do
     var acc = SIMD8<Float>(repeating: 0)
     var i = start
     while i + 8 <= end {
-      let d = UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self) - m
+      let d = E.vector(p + i) - m
       acc += d * d
       i += 8
     }
     var tail: Float = 0
     while i < end {
-      let d = p[i] - mean
+      let d = E.float(p, i) - mean
       tail += d * d
       i += 1
     }

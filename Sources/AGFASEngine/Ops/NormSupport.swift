@@ -53,6 +53,21 @@ extension Tensor {
     let channels = [shape[1]]
     let w = try normParameter(weight, "weight", shape: channels, op: op)
     let b = try normParameter(bias, "bias", shape: channels, op: op)
+    let tracked = GradMode.enabled && (requiresGrad || weight?.requiresGrad == true || bias?.requiresGrad == true)
+    if dtype == .bfloat16, !tracked {
+      // Inference in bf16 (the DFG): bf16 in and out, statistics as in fp32, no fp32 copies.
+      let x = detached()
+      let sets = ChannelNormSets(x, groups: groups, perSample: perSample)
+      let out = Tensor.empty(shape, dtype: .bfloat16, layout: layout)
+      let (mean, variance) = withExtendedLifetime(x) {
+        let xp = UnsafePointer(x.bf16Bits().baseAddress!)
+        let (mean, variance) = fixed.map { ($0.mean, []) } ?? sets.statistics(xp)
+        let rstd = fixed?.rstd ?? variance.map { reciprocalStd($0, eps: eps) }
+        sets.normalizeKeepingType(xp, into: out.bf16Bits().baseAddress!, mean: mean, rstd: rstd, weight: w, bias: b)
+        return (mean, variance)
+      }
+      return (out, mean, variance)
+    }
     let x = fp32Untracked()
     let sets = ChannelNormSets(x, groups: groups, perSample: perSample)
     let out = Tensor.empty(shape, dtype: .float32, layout: layout)
