@@ -120,7 +120,8 @@ let package = Package(
     .testTarget(
       name: "AGFASTrainingTests",
       dependencies: [
-        "AGFASTraining", "AGFASOANet", "AGFASNN", "AGFASImage", "AGFASCheckpoint", "AGFASEngine", "AGFASTestSupport",
+        "AGFASTraining", "AGFASOANet", "AGFASNN", "AGFASImage", "AGFASCheckpoint", "AGFASEngine", "AGFASEvaluation",
+        "AGFASTestSupport",
       ]),
     .testTarget(
       name: "AGFASCheckpointTests",

@@ -1,5 +1,8 @@
 import AGFASEvaluation
+import AGFASOANet
+import AGFASTraining
 import ArgumentParser
+import Foundation
 
 struct Evaluate: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -10,15 +13,39 @@ struct Evaluate: ParsableCommand {
       (score, label, video, path). With --labels, labels and videos come from a reference
       label file (JSON entries photo_path, photo_label, photo_belong_to_video_ID), matched to
       the score file's path column.
+      With --oanet instead of SCORES, the checkpoint scores every frame of --domain first:
+      the folder convention <data>/<domain>/{live,spoof}/<video>/<frame>.png with
+      reconstructions at the same paths under --reconstructions, or, with --labels naming a
+      label folder (agfas labels), the frames of <labels>/<domain>/choose_all_label.json;
+      --scores-out keeps the frame scores (TSV: path, score, label, video).
       Frame scores are averaged per video; the EER threshold is searched on the grid
       0, 0.0001, ..., 1, 1.1 as the reference does, and HTER, accuracy, APCER, BPCER and ACER
       are measured there (or at --threshold).
       """)
 
   @Option(help: "CSV/TSV of frame scores (score,label,video, or a header naming the columns).")
-  var scores: String
-  @Option(help: "A reference JSON label file to take labels and videos from, joined by path.")
+  var scores: String?
+  @Option(
+    help:
+      "With --scores: a reference JSON label file to take labels and videos from, joined by path. With --oanet: a label folder (agfas labels) whose <domain>/choose_all_label.json lists the frames."
+  )
   var labels: String?
+  @Option(help: "A trained OA-Net checkpoint to score --domain with (instead of --scores).")
+  var oanet: String?
+  @Option(help: "With --oanet: an oanet config JSON for sizes the weights do not show.")
+  var config: String?
+  @Option(help: "With --oanet: root of the face frames (<domain>/{live,spoof}/<video>/<frame>.png).")
+  var data: String?
+  @Option(help: "With --oanet: root of the reconstructions, mirroring --data.")
+  var reconstructions: String?
+  @Option(help: "With --oanet: the domain to evaluate (its test frames).")
+  var domain: String?
+  @Option(help: "With --oanet: fp32 or bf16.")
+  var precision = "fp32"
+  @Option(help: "With --oanet: frames per forward.")
+  var batch = 16
+  @Option(help: "With --oanet: write the frame scores here (TSV: path, score, label, video).")
+  var scoresOut: String?
   @Option(help: "Measure HTER/ACER at this threshold instead of the EER threshold.")
   var threshold: Double?
   @Option(help: "Write the ROC curve as a PNG here.")
@@ -31,15 +58,38 @@ struct Evaluate: ParsableCommand {
   var json: String?
 
   func validate() throws {
+    switch (scores, oanet) {
+    case (_?, nil):
+      for (name, value) in [
+        ("--data", data), ("--reconstructions", reconstructions), ("--domain", domain), ("--scores-out", scoresOut),
+        ("--config", config),
+      ] where value != nil {
+        throw ValidationError("\(name) goes with --oanet, not --scores")
+      }
+    case (nil, _?):
+      guard data != nil, reconstructions != nil, domain != nil else {
+        throw ValidationError("--oanet needs --data, --reconstructions and --domain")
+      }
+      guard ["fp32", "bf16"].contains(precision) else {
+        throw ValidationError("--precision must be fp32 or bf16, not '\(precision)'")
+      }
+      guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
+    default: throw ValidationError("give either --scores FILE or --oanet CHECKPOINT")
+    }
     guard ROCPlot.sizes.contains(rocWidth), ROCPlot.sizes.contains(rocHeight) else {
       throw ValidationError("--roc-width and --roc-height must be within \(ROCPlot.sizes)")
     }
   }
 
   func run() throws {
-    let file = try ScoreFile(contentsOfFile: scores)
-    let frames = try labels.map { try file.frames(joinedWith: LabelFile.read($0), labelSource: $0) } ?? file.frames()
-    let report = try EvaluationReport(frames: frames, threshold: threshold, source: scores)
+    let frames: [FrameScore]
+    if let scores {
+      let file = try ScoreFile(contentsOfFile: scores)
+      frames = try labels.map { try file.frames(joinedWith: LabelFile.read($0), labelSource: $0) } ?? file.frames()
+    } else {
+      frames = try scoreCheckpoint()
+    }
+    let report = try EvaluationReport(frames: frames, threshold: threshold, source: scores ?? oanet)
     if let roc {
       try report.plot(width: rocWidth, height: rocHeight).writePNG(to: roc)
     }
@@ -47,5 +97,34 @@ struct Evaluate: ParsableCommand {
       try report.writeJSON(to: json)
     }
     print(report.summary)
+  }
+
+  /// Frame scores of --domain from the --oanet checkpoint.
+  func scoreCheckpoint() throws -> [FrameScore] {
+    guard let oanet, let data, let reconstructions, let domain else { return [] }
+    let predictor = try OANetPredictor(checkpoint: oanet, configPath: config)
+    if precision == "bf16" { predictor.model.store.convert(to: .bfloat16) }
+    let frames =
+      if let labels {
+        try LabelFileDataset.frames(
+          labels: labels, lists: LabelFileDataset.targetLists, data: data, reconstructions: reconstructions,
+          domain: domain, index: 0)
+      } else {
+        try FolderDataset.frames(data: data, reconstructions: reconstructions, domain: domain, index: 0)
+      }
+    let terminal = isatty(STDERR_FILENO) == 1
+    let scores = try Validation.frameScores(predictor.model, frames: frames, batchSize: batch) { done, total in
+      // A terminal sees the count rise in place; a log gets the final count only.
+      guard terminal || done == total else { return }
+      let line = "scored \(done)/\(total) frames"
+      FileHandle.standardError.write(
+        Data((terminal ? "\r\u{1B}[K" + line + (done == total ? "\n" : "") : line + "\n").utf8))
+    }
+    if let scoresOut {
+      var text = "path\tscore\tlabel\tvideo\n"
+      for s in scores { text += "\(s.origin ?? "")\t\(s.score)\t\(s.label)\t\(s.video)\n" }
+      try Data(text.utf8).write(to: URL(fileURLWithPath: scoresOut), options: .atomic)
+    }
+    return scores
   }
 }

@@ -1,3 +1,4 @@
+import AGFASEvaluation
 import AGFASOANet
 import AGFASTestSupport
 import AGFASTraining
@@ -84,6 +85,58 @@ final class TrainCLITests: XCTestCase {
     let unknown = try AgfasCLI.run(args.map { $0 == "O,C,I,M" ? "O,C,I,X" : $0 } + ["--resume"])
     XCTAssertNotEqual(unknown.status, 0)
     XCTAssertTrue(unknown.stderr.contains("X"), unknown.stderr)
+  }
+
+  /// `agfas evaluate --oanet`: a trained checkpoint scores the target domain; the metrics
+  /// equal the training run's own validation of that model, and the frame scores it writes
+  /// evaluate to the same report through `--scores`.
+  func testEvaluateScoresADomainWithACheckpoint() throws {
+    let data = try TinyDataset(domains: ["O", "C", "I", "M"])
+    defer { data.remove() }
+    let config = data.root.appendingPathComponent("tiny.json")
+    try JSONEncoder().encode(TinyDataset.tinyConfig).write(to: config)
+    let out = data.root.appendingPathComponent("run").path
+    let trained = try AgfasCLI.run([
+      "train", "--data", data.data, "--reconstructions", data.reconstructions, "--protocol", "O,C,I-M", "--out", out,
+      "--iterations", "2", "--validate-every", "2", "--per-class", "2", "--config", config.path,
+    ])
+    XCTAssertEqual(trained.status, 0, trained.stderr)
+    let logged = try XCTUnwrap(TrainingLog.read(out + "/log.jsonl").last)
+    let (json, tsv, json2) = (out + "/eval.json", out + "/scores.tsv", out + "/eval2.json")
+    let evaluated = try AgfasCLI.run([
+      "evaluate", "--oanet", out + "/best.safetensors", "--config", out + "/config.json", "--data", data.data,
+      "--reconstructions", data.reconstructions, "--domain", "M", "--json", json, "--scores-out", tsv,
+    ])
+    XCTAssertEqual(evaluated.status, 0, evaluated.stderr)
+    XCTAssertTrue(evaluated.stderr.contains("scored 12/12 frames"), evaluated.stderr)
+    XCTAssertTrue(evaluated.stdout.contains("HTER"), evaluated.stdout)
+    let report = try JSONDecoder().decode(EvaluationReport.self, from: Data(contentsOf: URL(fileURLWithPath: json)))
+    XCTAssertEqual(report.frames, 12)
+    XCTAssertEqual(report.videos.count, 6)
+    XCTAssertEqual(report.metrics.hter, try XCTUnwrap(logged["val_hter"] as? Double), accuracy: 1e-12)
+    XCTAssertEqual(report.metrics.auc, try XCTUnwrap(logged["val_auc"] as? Double), accuracy: 1e-12)
+    let again = try AgfasCLI.run(["evaluate", "--scores", tsv, "--json", json2])
+    XCTAssertEqual(again.status, 0, again.stderr)
+    let report2 = try JSONDecoder().decode(EvaluationReport.self, from: Data(contentsOf: URL(fileURLWithPath: json2)))
+    XCTAssertEqual(report2.metrics, report.metrics)
+    XCTAssertEqual(report2.videos, report.videos)
+    let bf16 = try AgfasCLI.run([
+      "evaluate", "--oanet", out + "/best.safetensors", "--config", out + "/config.json", "--data", data.data,
+      "--reconstructions", data.reconstructions, "--domain", "M", "--precision", "bf16", "--json", json2,
+    ])
+    XCTAssertEqual(bf16.status, 0, bf16.stderr)
+    let report3 = try JSONDecoder().decode(EvaluationReport.self, from: Data(contentsOf: URL(fileURLWithPath: json2)))
+    for (a, b) in zip(report3.videos, report.videos) {
+      XCTAssertEqual(a.score, b.score, accuracy: 0.02, "bf16 video score of \(a.video)")
+    }
+    for bad in [
+      ["evaluate", "--oanet", out + "/best.safetensors"], ["evaluate", "--scores", tsv, "--domain", "M"],
+      ["evaluate"],
+    ] {
+      let r = try AgfasCLI.run(bad)
+      XCTAssertNotEqual(r.status, 0, "\(bad)")
+      XCTAssertTrue(r.stderr.contains("--"), r.stderr)
+    }
   }
 
   func testTrainTakesFramesFromReferenceLabelFiles() throws {
