@@ -38,13 +38,18 @@ public struct OANetPredictor: Sendable {
 
   /// Loads a checkpoint saved by AGFAS or by the reference PyTorch code (see
   /// `OANet(path:config:)`). `configPath`: an `oanet_config.json` for sizes the weights do
-  /// not show (the head count of a ViT whose width is not a multiple of 64).
-  public init(checkpoint: String, configPath: String? = nil, threshold: Float = 0.5) throws {
+  /// not show (the head count of a ViT whose width is not a multiple of 64). `precision`
+  /// bf16 computes in bf16 (weights converted once): about 1.8x faster, P(live) within ~1e-2.
+  public init(checkpoint: String, configPath: String? = nil, threshold: Float = 0.5, precision: DType = .float32)
+    throws
+  {
     guard FileManager.default.fileExists(atPath: checkpoint) else {
       throw OANetError.checkpoint("\(checkpoint): no such file")
     }
     let config = try configPath.map(Self.readConfig)
-    try self.init(model: OANet(path: checkpoint, config: config), threshold: threshold)
+    let model = try OANet(path: checkpoint, config: config)
+    model.store.convert(to: precision)
+    try self.init(model: model, threshold: threshold)
   }
 
   /// Reads an OA-Net config JSON file; missing keys take the reference's values.

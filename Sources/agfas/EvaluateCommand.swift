@@ -102,8 +102,8 @@ struct Evaluate: ParsableCommand {
   /// Frame scores of --domain from the --oanet checkpoint.
   func scoreCheckpoint() throws -> [FrameScore] {
     guard let oanet, let data, let reconstructions, let domain else { return [] }
-    let predictor = try OANetPredictor(checkpoint: oanet, configPath: config)
-    if precision == "bf16" { predictor.model.store.convert(to: .bfloat16) }
+    let predictor = try OANetPredictor(
+      checkpoint: oanet, configPath: config, precision: precision == "bf16" ? .bfloat16 : .float32)
     let frames =
       if let labels {
         try LabelFileDataset.frames(

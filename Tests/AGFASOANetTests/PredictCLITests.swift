@@ -34,6 +34,25 @@ final class PredictCLITests: XCTestCase {
     }
   }
 
+  /// bf16: the same pairs in bf16 compute stay within bf16's precision of PyTorch's fp32.
+  func testBF16PLiveStaysNearPyTorchs() throws {
+    let expected = try XCTUnwrap(
+      JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path("expected.json"))))
+        as? [String: [Double]])["p_live"]
+    let result = try run([
+      path("face0.png"), "--reconstruction", path("rec0.png"), path("face1.png"), "--reconstruction",
+      path("rec1.png"), "--precision", "bf16",
+    ])
+    XCTAssertEqual(result.status, 0, result.stderr)
+    for (i, line) in result.stdout.split(separator: "\n").enumerated() {
+      let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+      XCTAssertEqual(try XCTUnwrap(json["p_live"] as? Double), try XCTUnwrap(expected?[i]), accuracy: 0.02, "pair \(i)")
+    }
+    let bad = try run([path("face0.png"), "--reconstruction", path("rec0.png"), "--precision", "fp16"])
+    XCTAssertNotEqual(bad.status, 0)
+    XCTAssertTrue(bad.stderr.contains("--precision must be fp32 or bf16"), bad.stderr)
+  }
+
   func testReportsMissingFilesMismatchedSizesAndKeys() throws {
     let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("predict-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
