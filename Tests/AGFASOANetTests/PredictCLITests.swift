@@ -12,10 +12,15 @@ final class PredictCLITests: XCTestCase {
     try AgfasCLI.run(["predict", "--oanet", path("model.pth"), "--config", path("oanet_config.json")] + args)
   }
 
-  func testPrintsPyTorchsPLiveForEachPairOfAReferenceCheckpoint() throws {
-    let expected = try XCTUnwrap(
+  /// PyTorch's P(live) of the two fixture pairs.
+  func expectedPLive() throws -> [Double]? {
+    try XCTUnwrap(
       JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path("expected.json"))))
         as? [String: [Double]])["p_live"]
+  }
+
+  func testPrintsPyTorchsPLiveForEachPairOfAReferenceCheckpoint() throws {
+    let expected = try expectedPLive()
     let result = try run([
       path("face0.png"), "--reconstruction", path("rec0.png"), path("face1.png"), "--reconstruction",
       path("rec1.png"), "--threshold", "0.3",
@@ -36,9 +41,7 @@ final class PredictCLITests: XCTestCase {
 
   /// bf16: the same pairs in bf16 compute stay within bf16's precision of PyTorch's fp32.
   func testBF16PLiveStaysNearPyTorchs() throws {
-    let expected = try XCTUnwrap(
-      JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path("expected.json"))))
-        as? [String: [Double]])["p_live"]
+    let expected = try expectedPLive()
     let result = try run([
       path("face0.png"), "--reconstruction", path("rec0.png"), path("face1.png"), "--reconstruction",
       path("rec1.png"), "--precision", "bf16",

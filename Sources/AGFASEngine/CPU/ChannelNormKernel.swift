@@ -50,18 +50,9 @@ struct ChannelNormSets {
     return (mean, variance)
   }
 
-  /// `out = (x - mean) * rstd * weight[c] + bias[c]`.
-  func normalize(
-    _ x: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, mean: [Double], rstd: [Double],
-    weight: [Float]?, bias: [Float]?
-  ) {
-    let shift = (0..<view.coefficientCount).map { e in bias?[e % view.c] ?? 0 }
-    view.apply(
-      nil, x, into: out, mean: spread(mean), gScale: nil, xScale: spread(rstd, times: weight), shift: shift)
-  }
-
-  /// `normalize` in the element type of `x` (bf16 in, bf16 out: inference).
-  func normalizeKeepingType<E: NormElement>(
+  /// `out = (x - mean) * rstd * weight[c] + bias[c]`, in the element type of `x` (fp32, or
+  /// bf16 in and out for inference).
+  func normalize<E: NormElement>(
     _ x: UnsafePointer<E>, into out: UnsafeMutablePointer<E>, mean: [Double], rstd: [Double], weight: [Float]?,
     bias: [Float]?
   ) {

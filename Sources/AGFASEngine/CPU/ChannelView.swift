@@ -166,28 +166,26 @@ struct ChannelView {
   }
 
   /// `out = g * gScale + (x - mean) * xScale + shift`, with coefficient vectors. Without
-  /// `g` (forward), `out = (x - mean) * xScale + shift`; otherwise it is a normalisation's
-  /// input gradient.
+  /// `g` (forward), `out = (x - mean) * xScale + shift` (`normalize`); otherwise it is a
+  /// normalisation's input gradient.
   func apply(
     _ g: UnsafePointer<Float>?, _ x: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>,
     mean: [Float], gScale: [Float]?, xScale: [Float], shift: [Float]
   ) {
+    guard let g, let gScale else {
+      return normalize(x, into: out, mean: mean, xScale: xScale, shift: shift)
+    }
     let cn = coefficientCount
-    let coefficients = [mean, xScale, shift, gScale ?? []].flatMap { $0 }
+    let coefficients = mean + xScale + shift + gScale
     coefficients.withUnsafeBufferPointer { cb in
       let coef = cb.baseAddress!
       if !channelsInner {
         parallelFor(n * c, grain: max(1, Self.grain / max(s, 1))) { [s, c] r in
           for nc in r {
             let k = perSample ? nc : nc % c
-            let (mv, xv, bv) = (coef[k], coef[cn + k], coef[2 * cn + k])
-            let (xp, op) = (x + nc * s, out + nc * s)
-            if let g {
-              let (gp, gv) = (g + nc * s, coef[3 * cn + k])
-              for i in 0..<s { op[i] = gp[i] * gv + (xp[i] - mv) * xv + bv }
-            } else {
-              for i in 0..<s { op[i] = (xp[i] - mv) * xv + bv }
-            }
+            let (mv, xv, bv, gv) = (coef[k], coef[cn + k], coef[2 * cn + k], coef[3 * cn + k])
+            let (gp, xp, op) = (g + nc * s, x + nc * s, out + nc * s)
+            for i in 0..<s { op[i] = gp[i] * gv + (xp[i] - mv) * xv + bv }
           }
         }
         return
@@ -195,14 +193,9 @@ struct ChannelView {
       parallelFor(n * s, grain: max(1, Self.grain / max(c, 1))) { [c] r in
         for row in r {
           let mp = coef + sampleBase(row: row)
-          let (xsp, bp) = (mp + cn, mp + 2 * cn)
-          let (xp, op) = (x + row * c, out + row * c)
-          if let g {
-            let (gp, gsp) = (g + row * c, mp + 3 * cn)
-            for ch in 0..<c { op[ch] = gp[ch] * gsp[ch] + (xp[ch] - mp[ch]) * xsp[ch] + bp[ch] }
-          } else {
-            for ch in 0..<c { op[ch] = (xp[ch] - mp[ch]) * xsp[ch] + bp[ch] }
-          }
+          let (xsp, bp, gsp) = (mp + cn, mp + 2 * cn, mp + 3 * cn)
+          let (gp, xp, op) = (g + row * c, x + row * c, out + row * c)
+          for ch in 0..<c { op[ch] = gp[ch] * gsp[ch] + (xp[ch] - mp[ch]) * xsp[ch] + bp[ch] }
         }
       }
     }

@@ -63,7 +63,7 @@ extension Tensor {
         let xp = UnsafePointer(x.bf16Bits().baseAddress!)
         let (mean, variance) = fixed.map { ($0.mean, []) } ?? sets.statistics(xp)
         let rstd = fixed?.rstd ?? variance.map { reciprocalStd($0, eps: eps) }
-        sets.normalizeKeepingType(xp, into: out.bf16Bits().baseAddress!, mean: mean, rstd: rstd, weight: w, bias: b)
+        sets.normalize(xp, into: out.bf16Bits().baseAddress!, mean: mean, rstd: rstd, weight: w, bias: b)
         return (mean, variance)
       }
       return (out, mean, variance)
