@@ -74,6 +74,12 @@ struct Evaluate: ParsableCommand {
         throw ValidationError("--precision must be fp32 or bf16, not '\(precision)'")
       }
       guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
+      var isFolder: ObjCBool = false
+      if let labels, FileManager.default.fileExists(atPath: labels, isDirectory: &isFolder), !isFolder.boolValue {
+        throw ValidationError(
+          "with --oanet, --labels is a label folder (agfas labels: <labels>/<domain>/choose_all_label.json), not the file \(labels)"
+        )
+      }
     default: throw ValidationError("give either --scores FILE or --oanet CHECKPOINT")
     }
     guard ROCPlot.sizes.contains(rocWidth), ROCPlot.sizes.contains(rocHeight) else {

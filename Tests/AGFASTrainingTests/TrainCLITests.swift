@@ -129,6 +129,12 @@ final class TrainCLITests: XCTestCase {
     for (a, b) in zip(report3.videos, report.videos) {
       XCTAssertEqual(a.score, b.score, accuracy: 0.02, "bf16 video score of \(a.video)")
     }
+    let labelFile = try AgfasCLI.run([
+      "evaluate", "--oanet", out + "/best.safetensors", "--data", data.data, "--reconstructions", data.reconstructions,
+      "--domain", "M", "--labels", tsv,
+    ])
+    XCTAssertNotEqual(labelFile.status, 0)
+    XCTAssertTrue(labelFile.stderr.contains("--labels is a label folder"), labelFile.stderr)
     for bad in [
       ["evaluate", "--oanet", out + "/best.safetensors"], ["evaluate", "--scores", tsv, "--domain", "M"],
       ["evaluate"],
