@@ -2,13 +2,15 @@
 
     /work/venv/bin/python scripts/make_oanet_fixtures.py
 
-The authors' OA-Net code is not available, so the reference is assembled here from the real
-pieces SPEC 4 names: transformers 4.28.1's ViTModel (embeddings, self-attention, MLP and
-LayerNorms run through its own modules), torchvision's ResNet-18 written out in torch
-(torchvision is not installed; module names reproduce its state-dict keys), SSDG's embedder,
-normalised classifier, GRL discriminator and losses. The state-dict names of the parts the
-authors added (cross-attention, its LayerNorm, the top-level prefixes) are AGFAS's provisional
-choice, mirrored from Sources/AGFASOANet/OANetKeys.swift.
+The reference is assembled from the real pieces SPEC 4 names: transformers 4.28.1's
+ViTModel (embeddings, self-attention, MLP and LayerNorms run through its own modules),
+torchvision's ResNet-18 written out in torch (torchvision is not installed; module names
+reproduce its state-dict keys), SSDG's embedder, normalised classifier, GRL discriminator and
+losses. The module tree and the names of what the authors added (backbone.vit with
+crossattention.{query,key,value,dense} and ln_cross_attn per layer, backbone_res,
+embedder_res.layer4, embedder.bottleneck_layer_fc and its second name
+embedder.bottleneck_layer.0) reproduce the authors' model/FAS_model.py and
+model/modified_vit/modeling_vit.py, as Sources/AGFASOANet/OANetKeys.swift lists them.
 
 Tiny configuration: ViT hidden 32, 2 layers, 2 heads, MLP 64, patch 8 on 32x32 (input 64x64
 resized by 2); ResNet-18 with base width 2 (channels 2, 4, 8, 16: cue tokens of 16);
@@ -95,24 +97,30 @@ class ResNet18(nn.Module):
                 nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
 
     def forward(self, x):
+        return self.layer4(self.up_to_layer3(x))
+
+    def up_to_layer3(self, x):
         x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
-        return self.layer4(self.layer3(self.layer2(self.layer1(x))))
+        return self.layer3(self.layer2(self.layer1(x)))
 
 
 # --- OA-Net ---------------------------------------------------------------------------------------
 class CrossAttention(nn.Module):
-    """SPEC 4's CrossAttn, named like ViTAttention: attention.{query,key,value}, output.dense."""
+    """SPEC 4's CrossAttn under the reference's names (query, key, value, dense), initialised as
+    its ViTCrossModel leaves it: ViT's init (weights N(0, 0.02) truncated at +-2, biases 0),
+    then a zero output weight."""
 
     def __init__(self, hidden, kv_dim, heads):
         super().__init__()
         self.heads = heads
-        self.attention = nn.Module()
-        self.attention.query = nn.Linear(hidden, hidden)
-        self.attention.key = nn.Linear(kv_dim, hidden)
-        self.attention.value = nn.Linear(kv_dim, hidden)
-        self.output = nn.Module()
-        self.output.dense = nn.Linear(hidden, hidden)
-        nn.init.zeros_(self.output.dense.weight)  # SPEC 4: starts at zero (bias keeps nn.Linear's)
+        self.query = nn.Linear(hidden, hidden)
+        self.key = nn.Linear(kv_dim, hidden)
+        self.value = nn.Linear(kv_dim, hidden)
+        self.dense = nn.Linear(hidden, hidden)
+        for m in (self.query, self.key, self.value, self.dense):
+            nn.init.trunc_normal_(m.weight, std=0.02)
+            nn.init.zeros_(m.bias)
+        nn.init.zeros_(self.dense.weight)
 
     def forward(self, x, tokens):
         b, n, c = x.shape
@@ -121,12 +129,12 @@ class CrossAttention(nn.Module):
         def split(t):
             return t.view(b, -1, self.heads, d).transpose(1, 2)
 
-        q = split(self.attention.query(x))
-        k = split(self.attention.key(tokens))
-        v = split(self.attention.value(tokens))
+        q = split(self.query(x))
+        k = split(self.key(tokens))
+        v = split(self.value(tokens))
         probs = torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(d), dim=-1)
         out = (probs @ v).transpose(1, 2).reshape(b, n, c)
-        return self.output.dense(out)
+        return self.dense(out)
 
 
 def l2_norm(x, axis):
@@ -137,16 +145,26 @@ class OANet(nn.Module):
     def __init__(self, vit_config, cue_width, embedding):
         super().__init__()
         self.image_size = vit_config.image_size
-        self.backbone = ViTModel(vit_config)
+        # The reference's module tree: backbone.vit (its ViTCrossModel), backbone_res (ResNet-18
+        # up to layer3), embedder_res.layer4, embedder, classifier.
+        self.backbone = nn.Module()
+        self.backbone.vit = ViTModel(vit_config)
         hidden = vit_config.hidden_size
-        for layer in self.backbone.encoder.layer:
+        for layer in self.backbone.vit.encoder.layer:
             layer.crossattention = CrossAttention(hidden, cue_width * 8, vit_config.num_attention_heads)
-            layer.layernorm_cross = nn.LayerNorm(hidden, eps=vit_config.layer_norm_eps)
-        self.cue_encoder = ResNet18(cue_width)
+            layer.ln_cross_attn = nn.LayerNorm(hidden, eps=vit_config.layer_norm_eps)
+        resnet = ResNet18(cue_width)
+        self.embedder_res = nn.Module()
+        self.embedder_res.layer4 = resnet.layer4
+        del resnet.layer4
+        self.backbone_res = resnet
         self.embedder = nn.Module()
         self.embedder.bottleneck_layer_fc = nn.Linear(hidden, embedding)
         self.embedder.bottleneck_layer_fc.weight.data.normal_(0, 0.005)
         self.embedder.bottleneck_layer_fc.bias.data.fill_(0.1)
+        # As in the reference: the same Linear again inside an unused Sequential, which puts
+        # its tensors in the state dict a second time (embedder.bottleneck_layer.0.*).
+        self.embedder.bottleneck_layer = nn.Sequential(self.embedder.bottleneck_layer_fc, nn.ReLU(), nn.Dropout(0.5))
         self.classifier = nn.Module()
         self.classifier.classifier_layer = nn.Linear(embedding, 2)
         self.classifier.classifier_layer.weight.data.normal_(0, 0.01)
@@ -154,15 +172,16 @@ class OANet(nn.Module):
 
     def forward(self, x):
         img, res = x[:, :3], x[:, 3:]
-        cue = self.cue_encoder(res)
+        cue = self.embedder_res.layer4(self.backbone_res.up_to_layer3(res))
         tokens = cue.flatten(2).transpose(1, 2)
         pixels = F.interpolate(img, size=(self.image_size,) * 2, mode="bilinear", align_corners=False)
-        h = self.backbone.embeddings(pixels)
-        for layer in self.backbone.encoder.layer:
+        vit = self.backbone.vit
+        h = vit.embeddings(pixels)
+        for layer in vit.encoder.layer:
             h = layer.attention(layer.layernorm_before(h))[0] + h
-            h = layer.crossattention(layer.layernorm_cross(h), tokens) + h
+            h = layer.crossattention(layer.ln_cross_attn(h), tokens) + h
             h = layer.output(layer.intermediate(layer.layernorm_after(h)), h)
-        features = self.backbone.layernorm(h)[:, 0]
+        features = vit.layernorm(h)[:, 0]
         f = self.embedder.bottleneck_layer_fc(features)
         # SSDG's Feature_Embedder with norm_flag: f / (sqrt(max(|f|, 1e-12)) * sqrt(2)).
         norm = torch.norm(f, p=2, dim=1, keepdim=True).clamp(min=1e-12) ** 0.5 * (2) ** 0.5
@@ -245,7 +264,7 @@ def randomize(model):
             m.running_mean.data = 0.3 * torch.randn(c, generator=g)
             m.running_var.data = 0.5 + torch.rand(c, generator=g)
             m.num_batches_tracked.fill_(int(torch.randint(1, 1000, (1,), generator=g)))
-        elif name.endswith("crossattention.output.dense"):
+        elif name.endswith("crossattention.dense"):
             m.weight.data = 0.2 * torch.randn(m.weight.shape, generator=g)
         elif isinstance(m, nn.LayerNorm):
             m.weight.data = 1 + 0.2 * torch.randn(m.weight.shape, generator=g)
@@ -262,8 +281,11 @@ def tiny_vit_config():
         intermediate_size=t["mlp"], image_size=t["image"], patch_size=t["patch"])
 
 
-def detached_state(module):
-    return {k: v.detach().clone().contiguous() for k, v in module.state_dict().items()}
+def detached_state(module, aliases=False):
+    """The state dict; without `aliases`, less the second names of shared tensors
+    (embedder.bottleneck_layer.0.*), which AGFAS's own state dicts do not hold."""
+    return {k: v.detach().clone().contiguous() for k, v in module.state_dict().items()
+            if aliases or not k.startswith("embedder.bottleneck_layer.")}
 
 
 def write_key_list(path, state):
@@ -279,6 +301,7 @@ def main():
     randomize(net)
     disc = Discriminator(TINY["embedding"], TINY["disc_hidden"], 3)
     tensors = {f"state/{k}": v for k, v in detached_state(net).items()}
+    reference_state = detached_state(net, aliases=True)
     tensors.update({f"disc/{k}": v for k, v in detached_state(disc).items()})
     meta = {"config": json.dumps(dict(TINY, vit=vit_config.to_diff_dict()))}
 
@@ -293,7 +316,7 @@ def main():
         "fwd/img": img, "fwd/rec": rec, "fwd/residual": cue[:, 3:], "fwd/tokens": tokens, "fwd/features": features,
         "fwd/embeddings": emb, "fwd/logits": logits, "fwd/scores": torch.softmax(logits, dim=1)[:, 1]})
     # The forward normalised the classifier weight in place, as the reference does: restore it.
-    net.load_state_dict({k[len("state/"):]: v for k, v in tensors.items() if k.startswith("state/")})
+    net.load_state_dict(reference_state)
 
     # One SSDG step, train mode: order [d0 live, d0 spoof, d1 live, d1 spoof, d2 live, d2 spoof].
     net.train()
@@ -334,7 +357,7 @@ def main():
 
     # The same step's gradients under torch.autocast bf16 (fp32 weights, bf16 compute where
     # autocast casts): the yardstick for AGFAS's bf16 training error.
-    net.load_state_dict({k[len("state/"):]: v for k, v in tensors.items() if k.startswith("state/")})
+    net.load_state_dict(reference_state)
     disc.load_state_dict({k[len("disc/"):]: v for k, v in tensors.items() if k.startswith("disc/")})
     opt.zero_grad(set_to_none=True)
     with torch.autocast("cpu", dtype=torch.bfloat16):
@@ -355,7 +378,7 @@ def main():
               str(OUT / "oanet.safetensors"), metadata=meta)
 
     # A trained model as the reference's training code saves it (SSDG's save_checkpoint).
-    state = {"module." + k[len("state/"):]: v for k, v in tensors.items() if k.startswith("state/")}
+    state = {"module." + k: v for k, v in reference_state.items()}
     torch.save({"epoch": 3, "state_dict": state, "valid_arg": [0.1, 0.9], "best_model_EER": 0.1,
                 "best_model_ACER": 0.1, "best_model_ACC": 0.9, "threshold": 0.5}, str(OUT / "oanet_checkpoint.pth"))
 

@@ -28,16 +28,21 @@ extension WeightPath {
 
   /// A parameter drawn from N(mean, std) (nn.init.normal_).
   public func normalParameter(_ name: String, _ shape: [Int], mean: Float = 0, std: Float) -> Parameter {
+    parameter(name, normal(name, shape, mean: mean, std: std))
+  }
+
+  /// Values for `name` drawn from N(mean, std) in the store's initialisation mode: to
+  /// re-initialise a parameter a layer created with another initialiser.
+  public func normal(_ name: String, _ shape: [Int], mean: Float = 0, std: Float) -> Tensor {
     switch store.initialization {
     case .torch:
-      return parameter(
-        name, try! Tensor(store.generator.normal(Shape.count(shape), mean: mean, std: std), shape: shape))
+      return try! Tensor(store.generator.normal(Shape.count(shape), mean: mean, std: std), shape: shape)
     case .fast:
       // Same mean and spread; uniform with the normal's standard deviation is enough for timing.
       let half = std * Float(3).squareRoot()
-      return parameter(name, Tensor.fastUniform(shape, low: mean - half, high: mean + half, seed: fnv1a(key(name))))
+      return Tensor.fastUniform(shape, low: mean - half, high: mean + half, seed: fnv1a(key(name)))
     case .uninitialized:
-      return parameter(name, Tensor.empty(shape))
+      return Tensor.empty(shape)
     }
   }
 }

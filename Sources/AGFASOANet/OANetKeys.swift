@@ -1,50 +1,50 @@
-/// Every state-dict name of OA-Net that no released library fixes, in one place.
+/// Every state-dict name of OA-Net beyond the released libraries' own, in one place: the
+/// reference's (the authors' `model/FAS_model.py` and `model/modified_vit/modeling_vit.py`),
+/// so a model trained with their code loads as is and AGFAS's loads into theirs.
 ///
-/// The pieces with released names keep them: the backbone is transformers' `ViTModel`
-/// (`embeddings.cls_token`, `encoder.layer.N.attention.attention.query`, ...), the cue encoder
-/// is torchvision's ResNet-18 (`conv1`, `bn1`, `layer1.0.downsample.0`, ...). The authors'
-/// OA-Net code is not available, so the names of what they added (SPEC 4: the per-layer
-/// cross-attention and its LayerNorm, the embedder, the classifier, the discriminator) and
-/// where each part sits are AGFAS's choice, listed here so that they change in one place once
-/// the reference's real keys are known:
-///
-/// - parts at the top level as SSDG's `DG_model` names them (`backbone.`, `embedder.`,
-///   `classifier.`), with the cue encoder beside the backbone;
-/// - the cross-attention shaped like transformers' `ViTAttention` it parallels
-///   (`encoder.layer.N.crossattention.attention.query|key|value`,
-///   `encoder.layer.N.crossattention.output.dense`) and its LayerNorm named like the layer's
-///   two others (`encoder.layer.N.layernorm_cross`);
-/// - the embedder, classifier and discriminator layers under SSDG's attribute names
-///   (`bottleneck_layer_fc`, `classifier_layer`, `fc1`, `fc2`).
+/// - `backbone.vit.`: their `ViTCrossModel`, transformers' `ViTModel` names plus, in every
+///   `encoder.layer.N`, `crossattention.{query,key,value,dense}` and `ln_cross_attn`;
+/// - `backbone_res.`: torchvision ResNet-18's conv1, bn1, layer1...layer3;
+///   `embedder_res.layer4.`: its randomly initialised layer4;
+/// - `embedder.bottleneck_layer_fc`, `classifier.classifier_layer` (SSDG's heads);
+/// - the discriminator (its own state dict): `fc1`, `fc2`.
+/// Their state dicts also hold `embedder.bottleneck_layer.0.*` (and `ad_net.0.*`, `ad_net.3.*`
+/// for the discriminator): the same Linears registered a second time inside an
+/// `nn.Sequential`; `aliases` maps those names to the canonical ones.
 public enum OANetKeys {
   /// The ViT backbone (transformers `ViTModel` keys below it).
-  public static let backbone = "backbone"
+  public static let backbone = "backbone.vit"
   /// The ResNet-18 cue encoder (torchvision keys below it: conv1, bn1, layer1...layer3).
-  public static let cueEncoder = "cue_encoder"
+  public static let cueEncoder = "backbone_res"
   /// The cue encoder's randomly initialised last stage (torchvision's `layer4` keys below it).
-  public static let cueLayer4 = "cue_encoder.layer4"
+  public static let cueLayer4 = "embedder_res.layer4"
   /// Linear(768, 512) of the normalised embedder.
   public static let embedder = "embedder.bottleneck_layer_fc"
   /// Linear(512, 2) whose weight is column-normalised before each forward.
   public static let classifier = "classifier.classifier_layer"
 
   /// Below `encoder.layer.N`: the cross-attention's query/key/value Linears' parent.
-  public static let crossAttentionProjections = "crossattention.attention"
+  public static let crossAttentionProjections = "crossattention"
   public static let crossAttentionQuery = "query"
   public static let crossAttentionKey = "key"
   public static let crossAttentionValue = "value"
   /// Below `encoder.layer.N`: the cross-attention's output Linear (zero weight at start).
-  public static let crossAttentionOutput = "crossattention.output.dense"
+  public static let crossAttentionOutput = "crossattention.dense"
   /// Below `encoder.layer.N`: the LayerNorm before the cross-attention.
-  public static let crossAttentionNorm = "layernorm_cross"
+  public static let crossAttentionNorm = "ln_cross_attn"
 
   /// The discriminator (its own state dict, as SSDG keeps `ad_net` apart from the model).
   public static let discriminatorHidden = "fc1"
   public static let discriminatorOutput = "fc2"
 
+  /// Second names of the same tensors in the reference's state dicts (alias prefix ->
+  /// canonical prefix): dropped on load after checking they hold the same values, written
+  /// on export so PyTorch's strict `load_state_dict` accepts AGFAS's files.
+  public static let aliases = ["embedder.bottleneck_layer.0": embedder]
+  public static let discriminatorAliases = ["ad_net.0": discriminatorHidden, "ad_net.3": discriminatorOutput]
+
   /// True for the backbone keys OA-Net adds to a `ViTModel` (absent from a pretrained ViT).
   public static func isCrossAttention(_ path: String) -> Bool {
-    path.contains(".\(crossAttentionProjections).") || path.contains(".\(crossAttentionOutput).")
-      || path.contains(".\(crossAttentionNorm).")
+    path.contains(".\(crossAttentionProjections).") || path.contains(".\(crossAttentionNorm).")
   }
 }

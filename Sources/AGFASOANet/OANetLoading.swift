@@ -48,7 +48,7 @@ extension OANet {
   /// without DataParallel's `module.`), loaded strictly. `config` nil reads the sizes off
   /// the keys (`OANetConfig.inferred`).
   public init(stateDict: [String: Tensor], config: OANetConfig? = nil) throws {
-    let state = try stateDict.strippingKeyPrefix("module.")
+    let state = try Self.resolvingAliases(stateDict.strippingKeyPrefix("module."))
     let config = try config ?? OANetConfig.inferred(fromShapes: state.mapValues(\.shape))
     try self.init(config: config, initialization: .uninitialized)
     try store.load(state)
@@ -73,5 +73,38 @@ extension Dictionary where Key == String, Value == Tensor {
       }
     }
     return out
+  }
+}
+
+extension OANet {
+  /// `state` with the reference's second names (`OANetKeys.aliases`) folded into the
+  /// canonical ones; a second name whose values differ from the first is an error.
+  static func resolvingAliases(_ state: [String: Tensor]) throws -> [String: Tensor] {
+    var out = state
+    for (key, value) in state {
+      guard let (alias, canonical) = OANetKeys.aliases.first(where: { key.hasPrefix($0.key + ".") }) else { continue }
+      let target = canonical + String(key.dropFirst(alias.count))
+      out[key] = nil
+      if let existing = state[String(target)] {
+        guard existing.shape == value.shape, existing.toArray() == value.toArray() else {
+          throw OANetError.checkpoint("\(key) differs from \(target): they must be the same tensor")
+        }
+      } else {
+        out[String(target)] = value
+      }
+    }
+    return out
+  }
+
+  /// The state dict to save: every parameter and buffer, plus the reference's second names
+  /// of the same tensors, so the authors' PyTorch code loads it strictly.
+  public func exportedStateDict() -> [String: Tensor] {
+    var state = store.stateDict().mapValues { $0.detached() }
+    for (alias, canonical) in OANetKeys.aliases {
+      for (key, value) in state where key.hasPrefix(canonical + ".") {
+        state[alias + String(key.dropFirst(canonical.count))] = value
+      }
+    }
+    return state
   }
 }

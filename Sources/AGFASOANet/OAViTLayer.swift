@@ -5,14 +5,13 @@ import AGFASNN
 /// cue tokens between its self-attention and its MLP, each pre-normed and residual:
 ///
 ///     h += SelfAttn(layernorm_before(h))
-///     h += CrossAttn(layernorm_cross(h), cue tokens)
+///     h += CrossAttn(ln_cross_attn(h), cue tokens)
 ///     h += MLP(layernorm_after(h))             (dense -> exact GELU -> dense)
 ///
-/// The self-attention and MLP keep transformers' names; the cross-attention's names are
-/// `OANetKeys`'. Its output Linear starts with a zero weight (SPEC 4), so an untrained
-/// cross-attention adds only its output bias. The bias keeps nn.Linear's default
-/// initialisation: SPEC 4 zeroes the weight only. Its LayerNorm uses the config's eps, like
-/// the layer's two others. Query/key/value keep nn.Linear's default initialisation.
+/// The self-attention and MLP keep transformers' names; the cross-attention's are the
+/// reference's (`OANetKeys`). It starts as the reference's `ViTCrossModel` leaves it: ViT's
+/// own initialisation (weights N(0, 0.02), biases 0; LayerNorm 1 and 0), then a zero output
+/// weight, so an untrained cross-attention adds nothing. Its LayerNorm uses the config's eps.
 public struct OAViTLayer: Sendable {
   public let layernormBefore: LayerNorm
   public let attention: MultiHeadAttention
@@ -36,7 +35,16 @@ public struct OAViTLayer: Sendable {
       outputPath: path.child(OANetKeys.crossAttentionOutput),
       names: (OANetKeys.crossAttentionQuery, OANetKeys.crossAttentionKey, OANetKeys.crossAttentionValue),
       dim: h, contextDim: cueTokenDim, heads: config.numAttentionHeads)
+    let crossPath = path.child(OANetKeys.crossAttentionProjections)
+    for (name, linear) in [
+      (OANetKeys.crossAttentionQuery, crossAttention.query), (OANetKeys.crossAttentionKey, crossAttention.key),
+      (OANetKeys.crossAttentionValue, crossAttention.value),
+    ] {
+      linear.weight.value = crossPath.child(name).normal("weight", linear.weight.shape, std: 0.02)  // ViT's initializer_range
+      linear.bias?.value = .zeros(linear.weight.shape.prefix(1).map { $0 })
+    }
     crossAttention.output.weight.value = .zeros(crossAttention.output.weight.shape)
+    crossAttention.output.bias?.value = .zeros([h])
     layernormAfter = LayerNorm(path.child("layernorm_after"), features: h, eps: eps)
     intermediate = Linear(
       path.child("intermediate").child("dense"), inFeatures: h, outFeatures: config.intermediateSize)

@@ -92,8 +92,7 @@ public enum TrainingCheckpoint {
   public static func saveModel(_ model: OANet, to path: String) throws {
     let config = try JSONEncoder().encode(model.config)
     try SafeTensorsWriter.write(
-      model.store.stateDict().mapValues { $0.detached() },
-      metadata: ["config": String(decoding: config, as: UTF8.self)],
+      model.exportedStateDict(), metadata: ["config": String(decoding: config, as: UTF8.self)],
       to: path)
   }
 }

@@ -19,8 +19,10 @@ final class OANetForwardTests: XCTestCase {
     let model = try fx.model()
     let out = try withoutGrad { try model(fx.forwardInput()) }
     // fp32 through a ResNet-18 and two ViT layers with cross-attention: the worst elements
-    // differ by ~1e-6 relative (tokens reach 26, features ~1), so rtol 1e-5.
-    assertClose(out.cueTokens, try fx.tensor("fwd/tokens"), rtol: 1e-5, atol: 1e-5, "cue tokens")
+    // differ by ~1e-6 of the tensor's largest (tokens reach ~26: up to 2.1e-5 absolute on a
+    // token of 1.07 after 18 convolutions summed in oneDNN's order), so rtol 1e-5 and, for
+    // the tokens, atol 3e-5.
+    assertClose(out.cueTokens, try fx.tensor("fwd/tokens"), rtol: 1e-5, atol: 3e-5, "cue tokens")
     assertClose(out.features, try fx.tensor("fwd/features"), rtol: 1e-5, atol: 1e-5, "CLS features")
     assertClose(out.embeddings, try fx.tensor("fwd/embeddings"), rtol: 1e-5, atol: 1e-6, "embeddings")
     assertClose(out.logits, try fx.tensor("fwd/logits"), rtol: 1e-5, atol: 1e-6, "logits")

@@ -34,16 +34,18 @@ final class OANetInitializationTests: XCTestCase {
     XCTAssertEqual(Set(try stats(s["embedder.bottleneck_layer_fc.bias"]).values), [0.1])
     try assertNormal(s["classifier.classifier_layer.weight"], std: 0.01, "classifier")
     XCTAssertEqual(Set(try stats(s["classifier.classifier_layer.bias"]).values), [0])
-    // Cross-attention: zero output weight (SPEC 4), nn.Linear's default bias U(-1/8, 1/8).
-    let layer = "backbone.encoder.layer.0."
-    XCTAssertEqual(Set(try stats(s[layer + "crossattention.output.dense.weight"]).values), [0])
-    let bias = try stats(s[layer + "crossattention.output.dense.bias"]).values
-    XCTAssertTrue(bias.allSatisfy { abs($0) <= 0.125 } && bias.contains { $0 != 0 })
-    XCTAssertEqual(Set(try stats(s[layer + "layernorm_cross.weight"]).values), [1])
+    // Cross-attention as the reference's ViTCrossModel leaves it: ViT's init (weights
+    // N(0, 0.02), biases 0), then a zero output weight.
+    let layer = "backbone.vit.encoder.layer.0."
+    XCTAssertEqual(Set(try stats(s[layer + "crossattention.dense.weight"]).values), [0])
+    XCTAssertEqual(Set(try stats(s[layer + "crossattention.dense.bias"]).values), [0])
+    try assertNormal(s[layer + "crossattention.key.weight"], std: 0.02, "cross-attention key")
+    XCTAssertEqual(Set(try stats(s[layer + "crossattention.query.bias"]).values), [0])
+    XCTAssertEqual(Set(try stats(s[layer + "ln_cross_attn.weight"]).values), [1])
     // layer4 as torchvision: kaiming normal, fan_out, ReLU gain.
-    try assertNormal(s["cue_encoder.layer4.0.conv2.weight"], std: (2 / Float(64 * 9)).squareRoot(), "layer4 conv2")
-    try assertNormal(s["cue_encoder.layer4.0.downsample.0.weight"], std: (2 / Float(64)).squareRoot(), "downsample")
-    XCTAssertEqual(Set(try stats(s["cue_encoder.layer4.1.bn2.running_var"]).values), [1])
+    try assertNormal(s["embedder_res.layer4.0.conv2.weight"], std: (2 / Float(64 * 9)).squareRoot(), "layer4 conv2")
+    try assertNormal(s["embedder_res.layer4.0.downsample.0.weight"], std: (2 / Float(64)).squareRoot(), "downsample")
+    XCTAssertEqual(Set(try stats(s["embedder_res.layer4.1.bn2.running_var"]).values), [1])
   }
 
   func testDiscriminatorStartsAsSSDGs() throws {

@@ -26,10 +26,10 @@ final class OANetLoadingTests: XCTestCase {
     let resnet = try StateDict.load(path: resnetPath)
     for p in model.store.all {
       let value = p.value.toArray()
-      if p.path.hasPrefix("backbone."), !OANetKeys.isCrossAttention(p.path) {
-        XCTAssertEqual(value, vit[String(p.path.dropFirst("backbone.".count))]?.toArray(), p.path)
-      } else if p.path.hasPrefix("cue_encoder."), !p.path.hasPrefix("cue_encoder.layer4.") {
-        XCTAssertEqual(value, resnet[String(p.path.dropFirst("cue_encoder.".count))]?.toArray(), p.path)
+      if p.path.hasPrefix("backbone.vit."), !OANetKeys.isCrossAttention(p.path) {
+        XCTAssertEqual(value, vit[String(p.path.dropFirst("backbone.vit.".count))]?.toArray(), p.path)
+      } else if p.path.hasPrefix("backbone_res.") {
+        XCTAssertEqual(value, resnet[String(p.path.dropFirst("backbone_res.".count))]?.toArray(), p.path)
       } else {
         // Cross-attention, layer4 and the heads keep the reference initialisation.
         XCTAssertEqual(value, fresh[p.path]?.toArray(), p.path)
@@ -37,7 +37,7 @@ final class OANetLoadingTests: XCTestCase {
     }
     XCTAssertNotNil(resnet["layer4.0.conv1.weight"], "the file has a layer4, which must not be loaded")
     XCTAssertNotEqual(
-      model.store["cue_encoder.layer4.0.conv1.weight"]?.value.toArray(), resnet["layer4.0.conv1.weight"]?.toArray())
+      model.store["embedder_res.layer4.0.conv1.weight"]?.value.toArray(), resnet["layer4.0.conv1.weight"]?.toArray())
   }
 
   func testPretrainedConvenienceInitTakesItsSizesFromTheFiles() throws {
@@ -56,16 +56,37 @@ final class OANetLoadingTests: XCTestCase {
     )
   }
 
+  /// The reference's state dicts hold the embedder's Linear a second time
+  /// (`embedder.bottleneck_layer.0.*`): equal copies load, differing ones are named; the
+  /// exported state dict writes them back for PyTorch's strict loading.
+  func testReferenceSecondNamesLoadAndAreExported() throws {
+    let fx = try OANetFixture()
+    var state = try fx.group("state")
+    for name in ["weight", "bias"] {
+      state["embedder.bottleneck_layer.0.\(name)"] = state["embedder.bottleneck_layer_fc.\(name)"]
+    }
+    let model = try OANet(stateDict: state, config: fx.config)
+    let exported = model.exportedStateDict()
+    XCTAssertEqual(Set(exported.keys), Set(state.keys))
+    XCTAssertEqual(
+      exported["embedder.bottleneck_layer.0.weight"]?.toArray(), state["embedder.bottleneck_layer_fc.weight"]?.toArray())
+    state["embedder.bottleneck_layer.0.bias"] = .zeros(state["embedder.bottleneck_layer_fc.bias"]!.shape)
+    XCTAssertEqual(
+      errorMessage { try OANet(stateDict: state, config: fx.config) },
+      "OA-Net checkpoint: embedder.bottleneck_layer.0.bias differs from embedder.bottleneck_layer_fc.bias: they must be the same tensor"
+    )
+  }
+
   func testLoadingErrorsNameEveryOffendingKey() throws {
     let fx = try OANetFixture()
     var state = try fx.group("state")
-    state["backbone.encoder.layer.1.crossattention.output.dense.weight"] = nil
-    state["embedder.bottleneck_layer.0.weight"] = .zeros([16, 32])
+    state["backbone.vit.encoder.layer.1.crossattention.dense.weight"] = nil
+    state["embedder.extra.weight"] = .zeros([16, 32])
     state["classifier.classifier_layer.bias"] = .zeros([3])
     XCTAssertThrowsError(try OANet(stateDict: state, config: fx.config)) { error in
       guard let m = error as? StateDictMismatch else { return XCTFail("\(error)") }
-      XCTAssertEqual(m.missing, ["backbone.encoder.layer.1.crossattention.output.dense.weight"])
-      XCTAssertEqual(m.unexpected, ["embedder.bottleneck_layer.0.weight"])
+      XCTAssertEqual(m.missing, ["backbone.vit.encoder.layer.1.crossattention.dense.weight"])
+      XCTAssertEqual(m.unexpected, ["embedder.extra.weight"])
       XCTAssertEqual(m.misshaped, [.init(key: "classifier.classifier_layer.bias", expected: [2], found: [3])])
     }
 
@@ -75,13 +96,13 @@ final class OANetLoadingTests: XCTestCase {
     vit["encoder.layer.0.extra"] = .zeros([1])
     XCTAssertEqual(
       errorMessage { try model.loadPretrainedBackbone(vit) },
-      "checkpoint does not fit the model: missing keys: backbone.encoder.layer.0.output.dense.bias; "
-        + "unexpected keys: backbone.encoder.layer.0.extra")
+      "checkpoint does not fit the model: missing keys: backbone.vit.encoder.layer.0.output.dense.bias; "
+        + "unexpected keys: backbone.vit.encoder.layer.0.extra")
     var resnet = try StateDict.load(path: OANetFixture.path("resnet_tiny.pth"))
     resnet["layer3.1.bn2.running_var"] = nil
     XCTAssertEqual(
       errorMessage { try model.loadPretrainedCueEncoder(resnet) },
-      "checkpoint does not fit the model: missing keys: cue_encoder.layer3.1.bn2.running_var")
+      "checkpoint does not fit the model: missing keys: backbone_res.layer3.1.bn2.running_var")
     XCTAssertTrue(errorMessage { try OANet(path: "no/such/oanet.pth") }.contains("no/such/oanet.pth"))
   }
 
@@ -114,7 +135,7 @@ final class OANetLoadingTests: XCTestCase {
     // Another model's file: every key is named, missing and unexpected.
     let wrong = errorMessage { try OANet(path: OANetFixture.path("resnet_tiny.pth"), config: fx.config) }
     XCTAssertTrue(
-      wrong.hasPrefix("checkpoint does not fit the model: missing keys: backbone.embeddings.cls_token"), wrong)
+      wrong.hasPrefix("checkpoint does not fit the model: missing keys: backbone.vit.embeddings.cls_token"), wrong)
     XCTAssertTrue(wrong.contains("unexpected keys: bn1.bias, bn1.num_batches_tracked"), wrong)
     // A corrupt file: the reader's error names the file.
     let corrupt = FileManager.default.temporaryDirectory.appendingPathComponent("oanet-corrupt-\(getpid()).pth")
@@ -136,7 +157,7 @@ final class OANetLoadingTests: XCTestCase {
     XCTAssertEqual(try OANetConfig.inferred(fromShapes: shapes, heads: 2), expected)
     XCTAssertEqual(
       errorMessage { try OANetConfig.inferred(fromShapes: ["conv1.weight": [64, 3, 7, 7]]) },
-      "OA-Net checkpoint: no backbone.embeddings.cls_token of rank 3: not an OA-Net state dict")
+      "OA-Net checkpoint: no backbone.vit.embeddings.cls_token of rank 3: not an OA-Net state dict")
   }
 
   func testFullSizeModelHasTheReferenceKeysAndGivesOneScorePerFace() throws {
@@ -147,18 +168,18 @@ final class OANetLoadingTests: XCTestCase {
 
     // Backbone: exactly transformers' ViTModel(ViTConfig()) plus 12 x (cross-attention + its LayerNorm).
     let vit = try OANetFixture.keyList("vit_base_keys.json")
-    let backbone = built.filter { $0.key.hasPrefix("backbone.") && !OANetKeys.isCrossAttention($0.key) }
-    XCTAssertEqual(Dictionary(uniqueKeysWithValues: backbone.map { (String($0.key.dropFirst(9)), $0.value) }), vit)
+    let backbone = built.filter { $0.key.hasPrefix("backbone.vit.") && !OANetKeys.isCrossAttention($0.key) }
+    XCTAssertEqual(Dictionary(uniqueKeysWithValues: backbone.map { (String($0.key.dropFirst(13)), $0.value) }), vit)
     let cross = built.filter { OANetKeys.isCrossAttention($0.key) }
     XCTAssertEqual(cross.count, 12 * 10)
-    XCTAssertEqual(cross["backbone.encoder.layer.11.crossattention.attention.key.weight"], [768, 512])
-    XCTAssertEqual(cross["backbone.encoder.layer.0.crossattention.output.dense.weight"], [768, 768])
-    XCTAssertEqual(cross["backbone.encoder.layer.3.layernorm_cross.bias"], [768])
+    XCTAssertEqual(cross["backbone.vit.encoder.layer.11.crossattention.key.weight"], [768, 512])
+    XCTAssertEqual(cross["backbone.vit.encoder.layer.0.crossattention.dense.weight"], [768, 768])
+    XCTAssertEqual(cross["backbone.vit.encoder.layer.3.ln_cross_attn.bias"], [768])
 
     // Cue encoder: torchvision's resnet18 without its fc head.
     let resnet = try OANetFixture.keyList("resnet18_keys.json").filter { !$0.key.hasPrefix("fc.") }
-    let cue = built.filter { $0.key.hasPrefix("cue_encoder.") }
-    XCTAssertEqual(Dictionary(uniqueKeysWithValues: cue.map { (String($0.key.dropFirst(12)), $0.value) }), resnet)
+    let cue = built.filter { $0.key.hasPrefix("backbone_res.") || $0.key.hasPrefix("embedder_res.") }
+    XCTAssertEqual(Dictionary(uniqueKeysWithValues: cue.map { (String($0.key.dropFirst(13)), $0.value) }), resnet)
     XCTAssertEqual(built["embedder.bottleneck_layer_fc.weight"], [512, 768])
     XCTAssertEqual(built["classifier.classifier_layer.weight"], [2, 512])
     XCTAssertEqual(built.count, vit.count + cross.count + resnet.count + 4)

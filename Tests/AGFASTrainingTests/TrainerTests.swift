@@ -13,9 +13,10 @@ final class TrainerTests: XCTestCase {
     var o = TrainingOptions()
     o.iterations = iterations
     o.perClass = 2
-    // A tiny model learns little in 30 iterations at the reference's 1e-3; at 0.05 its
-    // classification loss falls from ~0.7 to below 0.1.
-    o.learningRate = 0.05
+    // A tiny model learns little in 30 iterations at the reference's 1e-3; at 0.03 its
+    // classification loss falls from ~0.7 to ~0.4 (the cue's cross-attention starts at zero
+    // output, as the reference's does, and opens slowly).
+    o.learningRate = 0.03
     o.validateEvery = 10
     o.checkpointEvery = 5
     o.seed = 11
@@ -50,7 +51,8 @@ final class TrainerTests: XCTestCase {
     let (first, last) = (losses.prefix(5).reduce(0, +) / 5, losses.suffix(5).reduce(0, +) / 5)
     XCTAssertLessThan(last, first, "loss did not fall: \(losses)")
     let ce = log.compactMap { $0["cls"] as? Double }
-    XCTAssertLessThan(ce.suffix(5).reduce(0, +) / 5, 0.5 * ce.prefix(5).reduce(0, +) / 5, "CE did not halve: \(ce)")
+    XCTAssertLessThan(
+      ce.suffix(5).reduce(0, +) / 5, 0.7 * ce.prefix(5).reduce(0, +) / 5, "CE did not fall by 30%: \(ce)")
     XCTAssertEqual(log.filter { $0["val_hter"] != nil }.map { $0["iteration"] as? Int }, [10, 20, 30])
     for path in [uninterrupted.checkpointPath, uninterrupted.bestPath] {
       XCTAssertTrue(FileManager.default.fileExists(atPath: path), path)
