@@ -1,8 +1,11 @@
 import Foundation
 
-/// The learning rate of SPEC 5: linear warm-up over the first `warmupFraction` of the run,
-/// then cosine decay to 0 at the last iteration. Iterations count from 1: iteration 1 of a
-/// 400-iteration warm-up uses base/400, iteration 400 the base rate, the last iteration 0.
+/// The learning rate of SPEC 5, as the reference's train.py computes it for its 0-based
+/// `iter_num` = iteration - 1: linear warm-up, `base * (iter_num + 1) / W` for iter_num < W,
+/// then `base * 0.5 * (1 + cos(pi * (iter_num - W) / (N - W)))`. Iteration 1 of a
+/// 400-iteration warm-up uses base/400, iterations 400 and 401 the base rate, iteration 2201
+/// half of it, the last (N) ~1e-10 of it. The reference then runs one iteration more
+/// (iter_num N, lr 0), which moves only BatchNorm statistics; AGFAS stops at N.
 public struct LearningRateSchedule: Codable, Equatable, Sendable {
   public var base: Float
   public var iterations: Int
@@ -21,7 +24,7 @@ public struct LearningRateSchedule: Codable, Equatable, Sendable {
   public func rate(iteration: Int) -> Float {
     let warm = warmupIterations
     if iteration <= warm { return base * Float(iteration) / Float(warm) }
-    let progress = Double(iteration - warm) / Double(Swift.max(iterations - warm, 1))
+    let progress = Double(iteration - 1 - warm) / Double(Swift.max(iterations - warm, 1))
     return Float(Double(base) * 0.5 * (1 + cos(Double.pi * Swift.min(progress, 1))))
   }
 }

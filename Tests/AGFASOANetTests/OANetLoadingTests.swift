@@ -69,7 +69,8 @@ final class OANetLoadingTests: XCTestCase {
     let exported = model.exportedStateDict()
     XCTAssertEqual(Set(exported.keys), Set(state.keys))
     XCTAssertEqual(
-      exported["embedder.bottleneck_layer.0.weight"]?.toArray(), state["embedder.bottleneck_layer_fc.weight"]?.toArray())
+      exported["embedder.bottleneck_layer.0.weight"]?.toArray(), state["embedder.bottleneck_layer_fc.weight"]?.toArray()
+    )
     state["embedder.bottleneck_layer.0.bias"] = .zeros(state["embedder.bottleneck_layer_fc.bias"]!.shape)
     XCTAssertEqual(
       errorMessage { try OANet(stateDict: state, config: fx.config) },

@@ -128,8 +128,11 @@ final class TrainerTests: XCTestCase {
     let s = LearningRateSchedule(base: 1e-3, iterations: 4000, warmupFraction: 0.1)
     XCTAssertEqual(s.warmupIterations, 400)
     XCTAssertEqual(s.rate(iteration: 1), 1e-3 / 400, accuracy: 1e-12)
+    // The reference's iter_num is iteration - 1: its cosine starts at iter_num 400.
     XCTAssertEqual(s.rate(iteration: 400), 1e-3, accuracy: 1e-12)
-    XCTAssertEqual(s.rate(iteration: 2200), 5e-4, accuracy: 1e-9)
-    XCTAssertEqual(s.rate(iteration: 4000), 0, accuracy: 1e-12)
+    XCTAssertEqual(s.rate(iteration: 401), 1e-3, accuracy: 1e-12)
+    XCTAssertEqual(s.rate(iteration: 2201), 5e-4, accuracy: 1e-9)
+    XCTAssertEqual(s.rate(iteration: 4000), Float(1e-3 * 0.5 * (1 + cos(Double.pi * 3599 / 3600))), accuracy: 1e-14)
+    XCTAssertLessThan(s.rate(iteration: 4000), 1e-9)
   }
 }
