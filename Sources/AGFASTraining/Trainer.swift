@@ -122,7 +122,8 @@ public final class Trainer {
     let m = try update.inference {
       try Validation.evaluate(model, frames: validationFrames, batchSize: options.validationBatch)
     }
-    if progress.bestHTER.map({ m.hter < $0 }) ?? true {
+    // A tie moves the best to the newer model, as the authors' train.py does.
+    if progress.bestHTER.map({ m.hter <= $0 }) ?? true {
       progress.bestHTER = m.hter
       progress.bestIteration = i
       try TrainingCheckpoint.saveModel(model, to: bestPath)

@@ -75,7 +75,9 @@ final class TrainCLITests: XCTestCase {
     XCTAssertEqual(summary.map { $0["protocol"] as? String }, ["O,C,I-M", "O,C,M-I", "O,I,M-C", "C,I,M-O"])
     for r in summary {
       XCTAssertNotNil(r["best_hter"] as? Double, "\(r)")
-      XCTAssertNotNil(r["auc"] as? Double, "\(r)")
+      XCTAssertNotNil(r["auc_at_best_hter"] as? Double, "\(r)")
+      XCTAssertGreaterThanOrEqual(
+        try XCTUnwrap(r["best_auc"] as? Double), try XCTUnwrap(r["auc_at_best_hter"] as? Double))
       XCTAssertEqual(r["best_iteration"] as? Int, 2)
     }
     let before = try Data(contentsOf: URL(fileURLWithPath: "\(out)/OCI-M/checkpoint.safetensors"))
