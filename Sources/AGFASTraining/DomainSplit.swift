@@ -26,13 +26,14 @@ public struct DomainSplit: Equatable, Sendable, CustomStringConvertible {
       sources: Self.names(String(text[..<dash])), target: String(text[text.index(after: dash)...]).trimmed)
   }
 
-  /// Every leave-one-out split of `domains`: each domain once the target, the others (in the
-  /// given order) the sources. O,C,I,M gives O,C,I-M, O,C,M-I, O,I,M-C and C,I,M-O.
+  /// Every leave-one-out split of `domains`: each domain in turn the target, the others (in
+  /// the given order) the sources, as the authors' train.py loops. M,C,I,O gives C,I,O-M,
+  /// M,I,O-C, M,C,O-I and M,C,I-O.
   public static func leaveOneOut(_ domains: [String]) throws -> [DomainSplit] {
     guard domains.count >= 2, Set(domains).count == domains.count else {
       throw TrainingError.options("leave-one-out needs at least 2 distinct domains, got \(domains)")
     }
-    return try domains.reversed().map { target in
+    return try domains.map { target in
       try DomainSplit(sources: domains.filter { $0 != target }, target: target)
     }
   }

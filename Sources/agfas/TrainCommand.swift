@@ -22,8 +22,9 @@ struct Train: ParsableCommand {
       PyTorch-style random initialisation (for tests and experiments, not for the paper's
       numbers).
 
-      --protocol all runs every leave-one-out split of the domains (O,C,I,M gives O,C,I-M,
-      O,C,M-I, O,I,M-C and C,I,M-O), one after another, each in its own OUT/<split> folder,
+      --protocol all runs every leave-one-out split of the domains (M,C,I,O, the authors'
+      order, gives C,I,O-M, M,I,O-C, M,C,O-I and M,C,I-O), one after another, each in its
+      own OUT/<split> folder,
       then prints the table of best HTERs and writes OUT/summary.json; with --resume a
       finished split is kept and an interrupted one continues.
 
@@ -48,7 +49,7 @@ struct Train: ParsableCommand {
   var target: String?
   @Option(
     help:
-      "Shorthand for --train and --target: SOURCES-TARGET, e.g. O,C,I-M; or 'all': every leave-one-out split of --domains, one after another, each in OUT/<split> (e.g. OUT/OCI-M), with OUT/summary.json."
+      "Shorthand for --train and --target: SOURCES-TARGET, e.g. O,C,I-M; or 'all': every leave-one-out split of --domains, one after another, each in OUT/<split> (e.g. OUT/CIO-M), with OUT/summary.json."
   )
   var `protocol`: String?
   @Option(help: "Domains of --protocol all, comma-separated (default: the folders under --labels or --data, sorted).")

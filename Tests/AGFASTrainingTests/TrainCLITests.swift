@@ -58,21 +58,21 @@ final class TrainCLITests: XCTestCase {
     let out = data.root.appendingPathComponent("loo").path
     let args = [
       "train", "--data", data.data, "--reconstructions", data.reconstructions, "--protocol", "all", "--domains",
-      "O,C,I,M", "--out", out, "--iterations", "2", "--validate-every", "2", "--checkpoint-every", "2",
+      "M,C,I,O", "--out", out, "--iterations", "2", "--validate-every", "2", "--checkpoint-every", "2",
       "--per-class", "2", "--config", config.path,
     ]
     let run = try AgfasCLI.run(args)
     XCTAssertEqual(run.status, 0, run.stderr)
-    let splits = ["OCI-M", "OCM-I", "OIM-C", "CIM-O"]
+    let splits = ["CIO-M", "MIO-C", "MCO-I", "MCI-O"]
     for name in splits {
       XCTAssertEqual(try TrainingLog.read("\(out)/\(name)/log.jsonl").count, 2, name)
       XCTAssertTrue(FileManager.default.fileExists(atPath: "\(out)/\(name)/best.safetensors"), name)
     }
-    XCTAssertTrue(run.stdout.contains("O,C,I-M: trained 2 iterations"), run.stdout)
+    XCTAssertTrue(run.stdout.contains("C,I,O-M: trained 2 iterations"), run.stdout)
     let summary = try XCTUnwrap(
       JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/summary.json")))
         as? [[String: Any]])
-    XCTAssertEqual(summary.map { $0["protocol"] as? String }, ["O,C,I-M", "O,C,M-I", "O,I,M-C", "C,I,M-O"])
+    XCTAssertEqual(summary.map { $0["protocol"] as? String }, ["C,I,O-M", "M,I,O-C", "M,C,O-I", "M,C,I-O"])
     for r in summary {
       XCTAssertNotNil(r["best_hter"] as? Double, "\(r)")
       XCTAssertNotNil(r["auc_at_best_hter"] as? Double, "\(r)")
@@ -80,11 +80,11 @@ final class TrainCLITests: XCTestCase {
         try XCTUnwrap(r["best_auc"] as? Double), try XCTUnwrap(r["auc_at_best_hter"] as? Double))
       XCTAssertEqual(r["best_iteration"] as? Int, 2)
     }
-    let before = try Data(contentsOf: URL(fileURLWithPath: "\(out)/OCI-M/checkpoint.safetensors"))
+    let before = try Data(contentsOf: URL(fileURLWithPath: "\(out)/CIO-M/checkpoint.safetensors"))
     let again = try AgfasCLI.run(args + ["--resume"])
     XCTAssertEqual(again.status, 0, again.stderr)
-    XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: "\(out)/OCI-M/checkpoint.safetensors")), before)
-    let unknown = try AgfasCLI.run(args.map { $0 == "O,C,I,M" ? "O,C,I,X" : $0 } + ["--resume"])
+    XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: "\(out)/CIO-M/checkpoint.safetensors")), before)
+    let unknown = try AgfasCLI.run(args.map { $0 == "M,C,I,O" ? "M,C,I,X" : $0 } + ["--resume"])
     XCTAssertNotEqual(unknown.status, 0)
     XCTAssertTrue(unknown.stderr.contains("X"), unknown.stderr)
   }
