@@ -44,8 +44,12 @@ public enum DatasetLayout: String, CaseIterable, Sendable {
         group: rawValue, label: live ? 1 : 0, included: true, split: release == "train_release" ? "train" : "test")
     case .replay:
       let kind = try find(["real", "attack"], "Replay-Attack puts videos under real/ or attack/")
-      let part = try find(["train", "devel", "test"], "Replay-Attack's three parts")
-      return Placement(group: rawValue, label: kind == "real" ? 1 : 0, included: part != "devel", split: nil)
+      // The authors' extraction names the parts replayattack-train/-devel/-test; the
+      // dataset's own archive, train/devel/test.
+      let part = try find(
+        ["train", "devel", "test", "replayattack-train", "replayattack-devel", "replayattack-test"],
+        "Replay-Attack's three parts")
+      return Placement(group: rawValue, label: kind == "real" ? 1 : 0, included: !part.hasSuffix("devel"), split: nil)
     case .oulu:
       let part = try find(["Train_files", "Dev_files", "Test_files"], "OULU-NPU's three parts")
       let name = names.last!

@@ -11,7 +11,8 @@ struct Labels: ParsableCommand {
         msu      live iff the path has real/ (spoof videos need attack/)
         casia    train_release/ or test_release/; video folders 1-8, HR_1-HR_4;
                  live: 1, 2, HR_1
-        replay   train/, devel/ or test/, and real/ or attack/; devel left out
+        replay   train/, devel/ or test/ (or replayattack-train/ -devel/ -test/),
+                 and real/ or attack/; devel left out
         oulu     Train_files/, Dev_files/ or Test_files/; videos P_S_U_F,
                  live iff F = 1; Dev_files left out
         --layout folders

@@ -41,12 +41,21 @@ final class LabelLayoutErrorTests: TreeTestCase {
     try assertRefused(.replay, ["train/real/v/1.png", "train/attack/fixed/v/1.png", "extra/real/v/1.png"]) { _ in
       .layout(
         dataset: "replay", path: "extra/real/v",
-        reason: "no train/ or devel/ or test/ folder on the path (Replay-Attack's three parts)")
+        reason:
+          "no train/ or devel/ or test/ or replayattack-train/ or replayattack-devel/ or replayattack-test/ folder on the path (Replay-Attack's three parts)"
+      )
     }
-    // The only spoof video is in devel, which the reference leaves out.
-    try assertRefused(.replay, ["train/real/v/1.png", "devel/attack/hand/v/1.png"]) {
-      .missingClass(dataset: "replay", root: $0, kind: "spoof")
+    // The only spoof video is in devel, which the reference leaves out, under either name.
+    for devel in ["devel", "replayattack-devel"] {
+      try assertRefused(.replay, ["train/real/v/1.png", "\(devel)/attack/hand/v/1.png"]) {
+        .missingClass(dataset: "replay", root: $0, kind: "spoof")
+      }
     }
+    // The authors' part names are read as the dataset's own.
+    let root = try makeTree(
+      "replayattack", ["replayattack-train/real/v/1.png", "replayattack-test/attack/fixed/w/1.png"])
+    let lists = try LabelList.make(layout: .replay, root: root, pathPrefix: "")
+    XCTAssertFalse(lists.isEmpty)
   }
 
   func testOULUNeedsItsPartsAndVideoNames() throws {
