@@ -70,9 +70,7 @@ struct Evaluate: ParsableCommand {
       guard data != nil, reconstructions != nil, domain != nil else {
         throw ValidationError("--oanet needs --data, --reconstructions and --domain")
       }
-      guard ["fp32", "bf16"].contains(precision) else {
-        throw ValidationError("--precision must be fp32 or bf16, not '\(precision)'")
-      }
+      _ = try precisionType(precision)
       guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
       var isFolder: ObjCBool = false
       if let labels, FileManager.default.fileExists(atPath: labels, isDirectory: &isFolder), !isFolder.boolValue {
@@ -109,7 +107,7 @@ struct Evaluate: ParsableCommand {
   func scoreCheckpoint() throws -> [FrameScore] {
     guard let oanet, let data, let reconstructions, let domain else { return [] }
     let predictor = try OANetPredictor(
-      checkpoint: oanet, configPath: config, precision: precision == "bf16" ? .bfloat16 : .float32)
+      checkpoint: oanet, configPath: config, precision: precisionType(precision))
     let frames =
       if let labels {
         try LabelFileDataset.frames(

@@ -36,9 +36,7 @@ struct Predict: ParsableCommand {
       throw ValidationError(
         "\(images.count) image(s) but \(reconstruction.count) --reconstruction: give one reconstruction per image")
     }
-    guard ["fp32", "bf16"].contains(precision) else {
-      throw ValidationError("--precision must be fp32 or bf16, not '\(precision)'")
-    }
+    _ = try precisionType(precision)
     guard threshold.isFinite, (0...1).contains(threshold) else {
       throw ValidationError("--threshold must be within [0, 1], not \(threshold)")
     }
@@ -46,7 +44,7 @@ struct Predict: ParsableCommand {
 
   func run() throws {
     let predictor = try OANetPredictor(
-      checkpoint: oanet, configPath: config, threshold: threshold, precision: precision == "bf16" ? .bfloat16 : .float32
+      checkpoint: oanet, configPath: config, threshold: threshold, precision: precisionType(precision)
     )
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

@@ -46,12 +46,7 @@ struct Reconstruct: ParsableCommand {
   var shard = "0/1"
 
   func run() throws {
-    let dtype: DType
-    switch precision {
-    case "fp32": dtype = .float32
-    case "bf16": dtype = .bfloat16
-    default: throw ValidationError("--precision must be fp32 or bf16, not '\(precision)'")
-    }
+    let dtype = try precisionType(precision)
     guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
     if let scheduler, !["pndm", "ddim"].contains(scheduler) {
       throw ValidationError("--scheduler must be pndm or ddim, not '\(scheduler)'")

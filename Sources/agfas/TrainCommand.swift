@@ -82,9 +82,7 @@ struct Train: ParsableCommand {
   func validate() throws {
     guard (vit == nil) == (resnet == nil) else { throw ValidationError("--vit and --resnet go together") }
     guard domains == nil || self.protocol == "all" else { throw ValidationError("--domains goes with --protocol all") }
-    guard TrainingPrecision(rawValue: precision) != nil else {
-      throw ValidationError("--precision must be fp32 or bf16, not '\(precision)'")
-    }
+    _ = try precisionType(precision)
     if self.protocol != "all" { _ = try splits() }
   }
 
@@ -169,7 +167,7 @@ struct Train: ParsableCommand {
     options.perClass = perClass
     options.learningRate = learningRate
     options.seed = seed
-    options.precision = TrainingPrecision(rawValue: precision) ?? .fp32
+    options.precision = try precisionType(precision) == .bfloat16 ? .bf16 : .fp32
     func frames(_ domain: String, index: Int, lists: [String]) throws -> [TrainingFrame] {
       guard let labels else {
         return try FolderDataset.frames(data: data, reconstructions: reconstructions, domain: domain, index: index)
