@@ -22,6 +22,7 @@ import pathlib
 import pickle
 import subprocess
 
+import numpy as np
 import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
@@ -102,6 +103,9 @@ def training_checkpoint():
         "blob": b"\x00\xffab",
         "history": [0.5, 0.25],
         "input_size": torch.Size([2, 3]),
+        # As the AG-FAS reference's save_checkpoint keeps its metrics: numpy scalars.
+        "info": {"valid_args": [np.float64(0.25), np.float32(1.5), np.int64(-3), np.bool_(True)],
+                 "threshold": np.float64(0.5)},
     }
 
 
@@ -183,6 +187,9 @@ def main():
 
     for proto in [2, 3, 4, 5]:
         (OUT / f"values_p{proto}.pkl").write_bytes(pickle.dumps(plain_values(), protocol=proto))
+    # numpy 1.x (the reference's environment) names the scalar builder numpy.core.multiarray.
+    numpy_values = pickle.dumps({"hter": np.float64(0.125), "n": np.int32(7), "flag": np.bool_(False)}, protocol=2)
+    (OUT / "numpy1_scalars.pkl").write_bytes(numpy_values.replace(b"numpy._core.multiarray\n", b"numpy.core.multiarray\n"))
     (OUT / "malicious.pkl").write_bytes(pickle.dumps(Pwn(os.system, PWN), protocol=2))
     (OUT / "malicious_p4.pkl").write_bytes(
         pickle.dumps({"x": Pwn(eval, f"__import__('os').system('{PWN}')")}, protocol=4))

@@ -4,8 +4,8 @@
 
 Reuses the tiny OA-Net reference of make_oanet_fixtures.py (same TINY config, randomised like
 its forward fixture) and writes into Tests/AGFASOANetTests/Fixtures/predict/:
-- model.pth: a reference-style training checkpoint (`{"epoch", "state_dict", ...}`, DataParallel
-  `module.` prefixes), as torch.save writes it.
+- model.pth: a checkpoint as the reference's save_checkpoint writes it (`{"steps", "state_dict",
+  "optimizer", "info"}`, metrics as numpy scalars), with DataParallel `module.` prefixes.
 - oanet_config.json: the tiny config (heads cannot be read off the weights at hidden 32).
 - face{0,1}.png, rec{0,1}.png: two 64x64 faces and their "reconstructions" (8-bit RGB).
 - expected.json: P(live) of each pair from the reference in eval mode, the PNGs read as
@@ -16,6 +16,7 @@ import pathlib
 import zlib
 import struct
 
+import numpy as np
 import torch
 
 from make_oanet_fixtures import OANet, TINY, anomalous_cue, randomize, tiny_vit_config
@@ -47,8 +48,15 @@ def main():
     net = OANet(vit_config, TINY["cue_width"], TINY["embedding"])
     randomize(net)
     state = {k: v.detach().clone().contiguous() for k, v in net.state_dict().items()}
-    torch.save({"epoch": 7, "state_dict": {"module." + k: v for k, v in state.items()}, "best_model_EER": 0.1,
-                "threshold": 0.5}, str(OUT / "model.pth"))
+    # The reference's save_checkpoint: steps, the state dict (its own keys, the embedder's
+    # second name included; here with DataParallel's module. as a multi-GPU run leaves them
+    # before its renaming), the SGD state and the validation metrics as numpy scalars.
+    opt = torch.optim.SGD(net.parameters(), lr=1e-3, momentum=0.9, weight_decay=5e-4)
+    info = {"valid_args": [np.float64(0.61), np.float64(87.5), np.float64(0.1), np.float64(0.125),
+                           np.float64(0.93), 0.4862, np.float64(88.0)],
+            "log_best": [0.6, 87.5, 12.5, 93.0], "threshold": 0.4862}
+    torch.save({"steps": 3990, "state_dict": {"module." + k: v for k, v in state.items()},
+                "optimizer": opt.state_dict(), "info": info}, str(OUT / "model.pth"))
     config = {"vit": vit_config.to_diff_dict(), "cue_width": TINY["cue_width"], "embedding_dim": TINY["embedding"]}
     (OUT / "oanet_config.json").write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
 

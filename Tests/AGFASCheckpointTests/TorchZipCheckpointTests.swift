@@ -46,6 +46,15 @@ final class TorchZipCheckpointTests: XCTestCase {
     XCTAssertEqual(ckpt["history"]?.elements?.compactMap(\.double), [0.5, 0.25])
     if case .bytes(let b)? = ckpt["blob"] { XCTAssertEqual(b, [0, 255, 97, 98]) } else { XCTFail("blob") }
     if case .bigInt(let b)? = ckpt["seed"] { XCTAssertEqual(b, [0, 0, 0, 0, 0, 0, 0, 0, 64]) } else { XCTFail("seed") }
+    // numpy scalars, as the AG-FAS reference's save_checkpoint stores its metrics.
+    let info = try XCTUnwrap(ckpt["info"])
+    XCTAssertEqual(info["threshold"]?.double, 0.5)
+    let args = try XCTUnwrap(info["valid_args"]?.elements)
+    XCTAssertEqual(args.count, 4)
+    XCTAssertEqual(args[0].double, 0.25)
+    XCTAssertEqual(args[1].double, 1.5)
+    XCTAssertEqual(args[2].int, -3)
+    if case .bool(true) = args[3] {} else { XCTFail("numpy bool is \(args[3])") }
     if case .tuple(let size)? = ckpt["input_size"] {
       XCTAssertEqual(size.compactMap(\.int), [2, 3])
     } else {

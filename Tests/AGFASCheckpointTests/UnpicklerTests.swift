@@ -39,6 +39,15 @@ final class UnpicklerTests: XCTestCase {
     }
   }
 
+  /// numpy scalars (the AG-FAS reference's checkpoints keep their metrics so) decode to plain
+  /// numbers, under numpy 1's module name as under numpy 2's (training.pth).
+  func testNumpyScalarsDecodeToNumbers() throws {
+    let v = try Unpickler.load(Fixtures.bytes("numpy1_scalars.pkl"))
+    XCTAssertEqual(v["hter"]?.double, 0.125)
+    XCTAssertEqual(v["n"]?.int, 7)
+    if case .bool(false)? = v["flag"] {} else { XCTFail("flag is \(String(describing: v["flag"]))") }
+  }
+
   func testShellCommandPicklesAreRefusedAndNothingRuns() throws {
     let marker = "/tmp/agfas-pwned"
     try? FileManager.default.removeItem(atPath: marker)

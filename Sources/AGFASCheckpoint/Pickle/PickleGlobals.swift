@@ -10,6 +10,9 @@ enum PickleGlobals {
     "_codecs.encode",  // protocol 2 writes bytes as _codecs.encode(str, 'latin1')
     "torch._utils._rebuild_tensor", "torch._utils._rebuild_tensor_v2",
     "torch._utils._rebuild_parameter", "torch._utils._rebuild_parameter_with_state",
+    // numpy scalars (the reference's checkpoints keep metrics as numpy floats): numpy 1 and 2
+    // module names. Decoded to plain numbers; numpy arrays stay refused.
+    "numpy.dtype", "numpy.core.multiarray.scalar", "numpy._core.multiarray.scalar",
   ]
 
   /// The global `module.name` as a value, or `forbiddenGlobal` when it is not allowed.
@@ -55,6 +58,15 @@ enum PickleGlobals {
     case "torch._utils._rebuild_parameter", "torch._utils._rebuild_parameter_with_state":
       guard args.count >= 3, case .value(.tensor) = args[0] else { throw bad() }
       return args[0]
+    case "numpy.dtype":
+      // dtype('f8', False, True): kept as a marker holding its type code until `scalar`.
+      guard args.count == 3, case .value(.string(let code)) = args[0] else { throw bad() }
+      return .value(.global(module: "numpy.dtype", name: code))
+    case "numpy.core.multiarray.scalar", "numpy._core.multiarray.scalar":
+      guard args.count == 2, case .value(.global("numpy.dtype", let code)) = args[0],
+        case .value(.bytes(let raw)) = args[1]
+      else { throw bad() }
+      return .value(try numpyScalar(code: code, bytes: raw))
     default:
       throw PickleError.malformed(position: nil, reason: "\(qualified) cannot be called")
     }
@@ -66,7 +78,39 @@ enum PickleGlobals {
     switch object {
     case .box(let b) where b.kind == .dict: return
     case .value(.tensor): return
+    case .value(.global("numpy.dtype", let code)):
+      // State (version, byte order, ...): scalars are read little-endian, so refuse '>'.
+      if case .box(let t) = state, t.items.count > 1, case .value(.string(">")) = t.items[1] {
+        throw PickleError.malformed(position: nil, reason: "big-endian numpy scalar of dtype \(code)")
+      }
+      return
     default: throw PickleError.malformed(position: nil, reason: "cannot set state on \(kind(object))")
+    }
+  }
+
+  /// A numpy scalar's value from its type code and little-endian bytes.
+  static func numpyScalar(code: String, bytes raw: [UInt8]) throws -> CheckpointValue {
+    func word(_ n: Int) throws -> UInt64 {
+      guard raw.count == n else {
+        throw PickleError.malformed(position: nil, reason: "numpy \(code) scalar of \(raw.count) bytes")
+      }
+      return raw.enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+    }
+    switch code {
+    case "f8": return .float(Double(bitPattern: try word(8)))
+    case "f4": return .float(Double(Float(bitPattern: UInt32(try word(4)))))
+    case "i8": return .int(Int(Int64(bitPattern: try word(8))))
+    case "i4": return .int(Int(Int32(bitPattern: UInt32(try word(4)))))
+    case "i2": return .int(Int(Int16(bitPattern: UInt16(try word(2)))))
+    case "i1": return .int(Int(Int8(bitPattern: UInt8(try word(1)))))
+    case "u8":
+      let v = try word(8)
+      guard v <= UInt64(Int.max) else { return .float(Double(v)) }
+      return .int(Int(v))
+    case "u4", "u2", "u1": return .int(Int(try word(Int(code.dropFirst())!)))
+    case "b1": return .bool(try word(1) != 0)
+    default:
+      throw PickleError.malformed(position: nil, reason: "numpy scalar of dtype '\(code)' is not supported")
     }
   }
 
