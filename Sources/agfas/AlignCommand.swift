@@ -7,24 +7,24 @@ struct Align: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Detect faces (MTCNN) and align them onto the AG-FAS 5-point template (SPEC section 1).",
     discussion: """
-      INPUT is any number of images, videos and folders (PNG/JPEG; mp4, avi, mov, mkv, ...
-      decoded with FFmpeg's libraries; folders are searched recursively and their tree is kept
-      under --out). For each image the largest face is written as
-      <name>.png (RGB, --size square); with --all-faces the others follow as <name>_1.png,
-      <name>_2.png, ... by decreasing size. --out/faces.json lists every image with its faces
-      (box [x1,y1,x2,y2], probability, 5 landmarks, the aligned file and the 2x3 transform),
-      the images with no face ("no_face") and those that could not be read ("failed"); both
+      INPUT is any number of images, videos and folders (PNG/JPEG; mp4, avi, mov, mkv, ... \
+      decoded with FFmpeg's libraries; folders are searched recursively and their tree is kept \
+      under --out). For each image the largest face is written as \
+      <name>.png (RGB, --size square); with --all-faces the others follow as <name>_1.png, \
+      <name>_2.png, ... by decreasing size. --out/faces.json lists every image with its faces \
+      (box [x1,y1,x2,y2], probability, 5 landmarks, the aligned file and the 2x3 transform), \
+      the images with no face ("no_face") and those that could not be read ("failed"); both \
       kinds are also named on standard error, and the exit status is 1 if any failed.
 
-      Alignment: least-squares similarity (Umeyama, no reflection) from the landmarks to the
+      Alignment: least-squares similarity (Umeyama, no reflection) from the landmarks to the \
       template, bilinear sampling, black outside the photo.
 
-      MTCNN weights: facenet-pytorch 2.6.0's pnet.pt, rnet.pt and onet.pt (MIT), fetched from
-      PyPI by scripts/fetch_test_material.sh into .cache/test-material/facenet_pytorch/data;
+      MTCNN weights: facenet-pytorch 2.6.0's pnet.pt, rnet.pt and onet.pt (MIT), fetched from \
+      PyPI by scripts/fetch_test_material.sh into .cache/test-material/facenet_pytorch/data; \
       give that folder (or any holding the three files) with --weights or AGFAS_MTCNN_WEIGHTS.
 
-      Videos: frame k (counting from 1; --every N keeps 1, 1+N, ...) of <name>.mp4 is aligned
-      into <name>/<k>.png, the one-folder-per-video layout `agfas labels` reads, and reported
+      Videos: frame k (counting from 1; --every N keeps 1, 1+N, ...) of <name>.mp4 is aligned \
+      into <name>/<k>.png, the one-folder-per-video layout `agfas labels` reads, and reported \
       as <name>.mp4#k. `agfas frames` extracts the unaligned frames the same way.
       """)
 

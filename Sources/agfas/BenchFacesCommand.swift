@@ -10,8 +10,8 @@ struct BenchFaces: ParsableCommand {
       Build in release and fetch the material first:
         scripts/fetch_test_material.sh
         swift run -c release agfas bench faces --python VENV/bin/python
-      The venv needs torch, torchvision, facenet-pytorch 2.6.0 (pip install --no-deps) and
-      scikit-image (alignment on the PyTorch side: SimilarityTransform + warp).
+      The venv needs torch, torchvision, facenet-pytorch 2.6.0 (pip install --no-deps) and \
+      scikit-image (alignment on the PyTorch side: SimilarityTransform + warp). \
       On shared or oversubscribed hosts set OMP_WAIT_POLICY=PASSIVE (both sides inherit it):
       OpenMP threads spinning between calls make medians erratic (docs/faces.md).
       """)

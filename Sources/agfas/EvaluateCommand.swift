@@ -8,18 +8,18 @@ struct Evaluate: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Video-level AUC, EER, HTER, ACER and TPR@FPR of P(live) scores (SPEC section 6).",
     discussion: """
-      SCORES is a CSV or TSV file of frame scores: score,label,video (header optional;
-      label 1 = live, 0 = spoof; score = P(live)). With a header, columns are found by name
-      (score, label, video, path). With --labels, labels and videos come from a reference
-      label file (JSON entries photo_path, photo_label, photo_belong_to_video_ID), matched to
-      the score file's path column.
+      SCORES is a CSV or TSV file of frame scores: score,label,video (header optional; \
+      label 1 = live, 0 = spoof; score = P(live)). With a header, columns are found by name \
+      (score, label, video, path). With --labels, labels and videos come from a reference \
+      label file (JSON entries photo_path, photo_label, photo_belong_to_video_ID), matched to \
+      the score file's path column. \
       With --oanet instead of SCORES, the checkpoint scores every frame of --domain first:
-      the folder convention <data>/<domain>/{live,spoof}/<video>/<frame>.png with
-      reconstructions at the same paths under --reconstructions, or, with --labels naming a
-      label folder (agfas labels), the frames of <labels>/<domain>/choose_all_label.json;
-      --scores-out keeps the frame scores (TSV: path, score, label, video).
-      Frame scores are averaged per video; the EER threshold is searched on the grid
-      0, 0.0001, ..., 1, 1.1 as the reference does, and HTER, accuracy, APCER, BPCER and ACER
+      the folder convention <data>/<domain>/{live,spoof}/<video>/<frame>.png with \
+      reconstructions at the same paths under --reconstructions, or, with --labels naming a \
+      label folder (agfas labels), the frames of <labels>/<domain>/choose_all_label.json; \
+      --scores-out keeps the frame scores (TSV: path, score, label, video). \
+      Frame scores are averaged per video; the EER threshold is searched on the grid \
+      0, 0.0001, ..., 1, 1.1 as the reference does, and HTER, accuracy, APCER, BPCER and ACER \
       are measured there (or at --threshold).
       """)
 

@@ -7,8 +7,8 @@ struct Frames: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Extract video frames as PNGs, one folder per video (the layout `agfas align` and `agfas labels` read).",
     discussion: """
-      Decodes each VIDEO with FFmpeg's libraries (Debian's libav*) and writes frame k of the
-      decode order as OUT/<video name>/<k>.png, counting from 1 as `ffmpeg -i v.mp4 %d.png`
+      Decodes each VIDEO with FFmpeg's libraries (Debian's libav*) and writes frame k of the \
+      decode order as OUT/<video name>/<k>.png, counting from 1 as `ffmpeg -i v.mp4 %d.png` \
       does; --every N keeps frames 1, 1+N, 1+2N, ... Then: agfas align OUT --out ALIGNED.
       """)
 

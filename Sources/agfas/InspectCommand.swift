@@ -5,8 +5,8 @@ struct Inspect: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "List the tensors of a checkpoint file or model folder (name, dtype, shape).",
     discussion: """
-      PATH may be a .safetensors, .pth/.pt/.bin (PyTorch zip or legacy format) file, or a
-      Hugging Face model folder (config.json + weights, sharded or not). Nothing in the file
+      PATH may be a .safetensors, .pth/.pt/.bin (PyTorch zip or legacy format) file, or a \
+      Hugging Face model folder (config.json + weights, sharded or not). Nothing in the file \
       is executed: pickles are read by an interpreter that only accepts state-dict content.
       """)
 

@@ -6,7 +6,7 @@ struct Labels: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Write the reference's JSON label files for a dataset tree of frame folders (SPEC section 7).",
     discussion: """
-      ROOT holds one folder of <index>.png frames per video, laid out as the
+      ROOT holds one folder of <index>.png frames per video, laid out as the \
       dataset ships (after frame extraction and alignment):
         msu      live iff the path has real/ (spoof videos need attack/)
         casia    train_release/ or test_release/; video folders 1-8, HR_1-HR_4;
@@ -22,11 +22,11 @@ struct Labels: ParsableCommand {
         choose_all_label.json                                2 frames a video
         choose_real_label.json, choose_fake_label.json       1 frame a video
         train_label.json, test_label.json                    casia only
-      choose_*: frame (6 + j*floor(n/k)) mod n, j < k, of the n frames in index
-      order. Entries: {"photo_path", "photo_label" (1 live, 0 spoof),
-      "photo_belong_to_video_ID" (the video's 0-based number in that file)};
-      videos in path order, as Python's json.dump(indent=4) writes them.
-      photo_path = --path-prefix (default: --root as given) + the frame's path
+      choose_*: frame (6 + j*floor(n/k)) mod n, j < k, of the n frames in index \
+      order. Entries: {"photo_path", "photo_label" (1 live, 0 spoof), \
+      "photo_belong_to_video_ID" (the video's 0-based number in that file)}; \
+      videos in path order, as Python's json.dump(indent=4) writes them. \
+      photo_path = --path-prefix (default: --root as given) + the frame's path \
       below the root. Paths in layout errors are below the root.
       """)
 

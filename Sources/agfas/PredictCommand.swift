@@ -6,9 +6,9 @@ struct Predict: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "P(live) of faces from a trained OA-Net and their DFG reconstructions (SPEC 3, 4).",
     discussion: """
-      Loads a checkpoint saved by AGFAS or by the reference PyTorch code (torch.save'd dicts,
-      training checkpoints with a state_dict, DataParallel's module. prefixes, safetensors).
-      Each IMAGE needs one --reconstruction of the same size, in the same order (PNG/JPEG).
+      Loads a checkpoint saved by AGFAS or by the reference PyTorch code (torch.save'd dicts, \
+      training checkpoints with a state_dict, DataParallel's module. prefixes, safetensors). \
+      Each IMAGE needs one --reconstruction of the same size, in the same order (PNG/JPEG). \
       Prints one JSON object per face: {"image", "p_live", "label", "threshold"}.
       """)
 

@@ -7,10 +7,10 @@ struct Reconstruct: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Re-draw aligned faces as live ones with the De-fake Face Generator (SPEC section 2).",
     discussion: """
-      INPUT is an image or a folder tree of aligned faces (256x256 PNG/JPEG); OUTPUT mirrors
-      the tree as PNGs. Finished faces are skipped, so rerunning after a crash continues where
-      it stopped; --shard i/n gives this machine every n-th face (0-based i) of the sorted list.
-      Every face draws its noise from torch.manual_seed(--seed) on its own, so results do not
+      INPUT is an image or a folder tree of aligned faces (256x256 PNG/JPEG); OUTPUT mirrors \
+      the tree as PNGs. Finished faces are skipped, so rerunning after a crash continues where \
+      it stopped; --shard i/n gives this machine every n-th face (0-based i) of the sorted list. \
+      Every face draws its noise from torch.manual_seed(--seed) on its own, so results do not \
       depend on --batch or --shard.
       """)
 

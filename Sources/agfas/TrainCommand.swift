@@ -7,30 +7,30 @@ struct Train: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Train OA-Net with SSDG on three source domains, validating on a fourth (SPEC 5).",
     discussion: """
-      Data follow the folder convention <data>/<domain>/{live,spoof}/<video>/<frame>.png, with
-      each frame's reconstruction at the same relative path under --reconstructions. Every
-      frame there is used, unless --labels names reference label files (agfas labels --layout
-      folders): then sources train on choose_real/choose_fake and the target validates on
-      choose_all. Every
-      iteration takes --per-class live and spoof frames from each source domain (mirrored
-      with p = 0.5, face and reconstruction together); the loss is CE + 1.0 triplet + 0.5
-      adversarial; SGD momentum 0.9, weight decay 5e-4, lr warms up linearly over the first
+      Data follow the folder convention <data>/<domain>/{live,spoof}/<video>/<frame>.png, with \
+      each frame's reconstruction at the same relative path under --reconstructions. Every \
+      frame there is used, unless --labels names reference label files (agfas labels --layout \
+      folders): then sources train on choose_real/choose_fake and the target validates on \
+      choose_all. Every \
+      iteration takes --per-class live and spoof frames from each source domain (mirrored \
+      with p = 0.5, face and reconstruction together); the loss is CE + 1.0 triplet + 0.5 \
+      adversarial; SGD momentum 0.9, weight decay 5e-4, lr warms up linearly over the first \
       10% of the iterations, then decays by a cosine to 0.
 
-      With --vit and --resnet the backbone and the cue encoder's conv1..layer3 start from
-      the pretrained weights (SPEC 4); without them every weight starts from the seeded
-      PyTorch-style random initialisation (for tests and experiments, not for the paper's
+      With --vit and --resnet the backbone and the cue encoder's conv1..layer3 start from \
+      the pretrained weights (SPEC 4); without them every weight starts from the seeded \
+      PyTorch-style random initialisation (for tests and experiments, not for the paper's \
       numbers).
 
-      --protocol all runs every leave-one-out split of the domains (M,C,I,O, the authors'
-      order, gives C,I,O-M, M,I,O-C, M,C,O-I and M,C,I-O), one after another, each in its
-      own OUT/<split> folder,
-      then prints the table of best HTERs and writes OUT/summary.json; with --resume a
+      --protocol all runs every leave-one-out split of the domains (M,C,I,O, the authors' \
+      order, gives C,I,O-M, M,I,O-C, M,C,O-I and M,C,I-O), one after another, each in its \
+      own OUT/<split> folder, \
+      then prints the table of best HTERs and writes OUT/summary.json; with --resume a \
       finished split is kept and an interrupted one continues.
 
-      OUT receives checkpoint.safetensors (whole run state, resumable with --resume; the
-      result is bit-identical to an uninterrupted run), best.safetensors (the model with the
-      lowest validation HTER, loadable by predict), log.jsonl (per-iteration losses, lr and
+      OUT receives checkpoint.safetensors (whole run state, resumable with --resume; the \
+      result is bit-identical to an uninterrupted run), best.safetensors (the model with the \
+      lowest validation HTER, loadable by predict), log.jsonl (per-iteration losses, lr and \
       validation metrics) and config.json. A progress line goes to stderr.
       """)
 
