@@ -60,6 +60,19 @@ struct ChannelNormSets {
     view.normalize(x, into: out, mean: spread(mean), xScale: spread(rstd, times: weight), shift: shift)
   }
 
+  /// The forward: batch statistics (or the `fixed` mean and rstd) and the normalised output,
+  /// in the element type of `x`. Returns the mean, the biased variance (empty when fixed) and
+  /// the rstd the output used.
+  func forward<E: NormElement>(
+    _ x: UnsafePointer<E>, into out: UnsafeMutablePointer<E>, fixed: (mean: [Double], rstd: [Double])?, eps: Float,
+    weight: [Float]?, bias: [Float]?
+  ) -> (mean: [Double], variance: [Double], rstd: [Double]) {
+    let (mean, variance) = fixed.map { ($0.mean, []) } ?? statistics(x)
+    let rstd = fixed?.rstd ?? variance.map { reciprocalStd($0, eps: eps) }
+    normalize(x, into: out, mean: mean, rstd: rstd, weight: weight, bias: bias)
+    return (mean, variance, rstd)
+  }
+
   /// Gradients of `normalize` given the output gradient `g`. With `batchStatistics` the mean
   /// and rstd are functions of x (training), otherwise constants (batch norm inference).
   /// Writes the input gradient into `gradInput` when given; returns the weight and bias

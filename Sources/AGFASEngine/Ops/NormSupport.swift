@@ -59,12 +59,10 @@ extension Tensor {
       let x = detached()
       let sets = ChannelNormSets(x, groups: groups, perSample: perSample)
       let out = Tensor.empty(shape, dtype: .bfloat16, layout: layout)
-      let (mean, variance) = withExtendedLifetime(x) {
-        let xp = UnsafePointer(x.bf16Bits().baseAddress!)
-        let (mean, variance) = fixed.map { ($0.mean, []) } ?? sets.statistics(xp)
-        let rstd = fixed?.rstd ?? variance.map { reciprocalStd($0, eps: eps) }
-        sets.normalize(xp, into: out.bf16Bits().baseAddress!, mean: mean, rstd: rstd, weight: w, bias: b)
-        return (mean, variance)
+      let (mean, variance, _) = withExtendedLifetime(x) {
+        sets.forward(
+          UnsafePointer(x.bf16Bits().baseAddress!), into: out.bf16Bits().baseAddress!, fixed: fixed, eps: eps,
+          weight: w, bias: b)
       }
       return (out, mean, variance)
     }
@@ -73,11 +71,9 @@ extension Tensor {
     let out = Tensor.empty(shape, dtype: .float32, layout: layout)
     // Raw pointers below do not keep their tensors alive: the converted copy must outlive them.
     let (mean, variance, rstd) = withExtendedLifetime(x) {
-      let xp = UnsafePointer(x.floats().baseAddress!)
-      let (mean, variance) = fixed.map { ($0.mean, []) } ?? sets.statistics(xp)
-      let rstd = fixed?.rstd ?? variance.map { reciprocalStd($0, eps: eps) }
-      sets.normalize(xp, into: out.floats().baseAddress!, mean: mean, rstd: rstd, weight: w, bias: b)
-      return (mean, variance, rstd)
+      sets.forward(
+        UnsafePointer(x.floats().baseAddress!), into: out.floats().baseAddress!, fixed: fixed, eps: eps, weight: w,
+        bias: b)
     }
     let input = self
     let result = out.convertedUntracked(to: dtype).recordedNorm(op, input: input, weight: weight, bias: bias) { g in
