@@ -68,7 +68,8 @@ struct TrainStep {
       parameters: model.store.trainable + discriminator.store.trainable, learningRate: 1e-3, momentum: 0.9,
       weightDecay: 5e-4)
     update = SSDGUpdate(
-      model: model, discriminator: discriminator, optimizer: optimizer, precision: dtype == .float32 ? .fp32 : .bf16)
+      model: model, discriminator: discriminator, optimizer: optimizer, precision: TrainingPrecision(computeType: dtype)
+    )
   }
 
   func callAsFunction(_ x: Tensor, generator: TorchGenerator) throws {

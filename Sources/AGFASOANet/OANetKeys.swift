@@ -8,9 +8,10 @@
 ///   `embedder_res.layer4.`: its randomly initialised layer4;
 /// - `embedder.bottleneck_layer_fc`, `classifier.classifier_layer` (SSDG's heads);
 /// - the discriminator (its own state dict): `fc1`, `fc2`.
-/// Their state dicts also hold `embedder.bottleneck_layer.0.*` (and `ad_net.0.*`, `ad_net.3.*`
-/// for the discriminator): the same Linears registered a second time inside an
-/// `nn.Sequential`; `aliases` maps those names to the canonical ones.
+/// Their model's state dicts also hold `embedder.bottleneck_layer.0.*`: the same Linear
+/// registered a second time inside an `nn.Sequential`; `aliases` maps it to the canonical
+/// name. (Their discriminator has such names too, `ad_net.0`/`ad_net.3`, but they never save
+/// it.)
 public enum OANetKeys {
   /// The ViT backbone (transformers `ViTModel` keys below it).
   public static let backbone = "backbone.vit"
@@ -41,7 +42,6 @@ public enum OANetKeys {
   /// canonical prefix): dropped on load after checking they hold the same values, written
   /// on export so PyTorch's strict `load_state_dict` accepts AGFAS's files.
   public static let aliases = ["embedder.bottleneck_layer.0": embedder]
-  public static let discriminatorAliases = ["ad_net.0": discriminatorHidden, "ad_net.3": discriminatorOutput]
 
   /// True for the backbone keys OA-Net adds to a `ViTModel` (absent from a pretrained ViT).
   public static func isCrossAttention(_ path: String) -> Bool {

@@ -85,12 +85,12 @@ extension OANet {
       guard let (alias, canonical) = OANetKeys.aliases.first(where: { key.hasPrefix($0.key + ".") }) else { continue }
       let target = canonical + String(key.dropFirst(alias.count))
       out[key] = nil
-      if let existing = state[String(target)] {
+      if let existing = state[target] {
         guard existing.shape == value.shape, existing.toArray() == value.toArray() else {
           throw OANetError.checkpoint("\(key) differs from \(target): they must be the same tensor")
         }
       } else {
-        out[String(target)] = value
+        out[target] = value
       }
     }
     return out

@@ -41,10 +41,10 @@ public struct OAViTLayer: Sendable {
       (OANetKeys.crossAttentionValue, crossAttention.value),
     ] {
       linear.weight.value = crossPath.child(name).normal("weight", linear.weight.shape, std: 0.02)  // ViT's initializer_range
-      linear.bias?.value = .zeros(linear.weight.shape.prefix(1).map { $0 })
+      if let bias = linear.bias { bias.value = .zeros(bias.shape) }
     }
     crossAttention.output.weight.value = .zeros(crossAttention.output.weight.shape)
-    crossAttention.output.bias?.value = .zeros([h])
+    if let bias = crossAttention.output.bias { bias.value = .zeros(bias.shape) }
     layernormAfter = LayerNorm(path.child("layernorm_after"), features: h, eps: eps)
     intermediate = Linear(
       path.child("intermediate").child("dense"), inFeatures: h, outFeatures: config.intermediateSize)

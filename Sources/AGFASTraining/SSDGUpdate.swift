@@ -8,6 +8,9 @@ public enum TrainingPrecision: String, Codable, CaseIterable, Sendable {
   case fp32, bf16
 
   public var computeType: DType { self == .fp32 ? .float32 : .bfloat16 }
+
+  /// The precision that computes in `computeType`.
+  public init(computeType: DType) { self = computeType == .float32 ? .fp32 : .bf16 }
 }
 
 /// One SSDG optimisation step on a prepared batch: forward, the three losses, backward, SGD.
@@ -31,7 +34,7 @@ public struct SSDGUpdate {
   }
 
   /// `input` the anomalous-cue batch [B,6,H,W] (fp32); `labels` 1 live / 0 spoof and source
-  /// `domains` per sample. Returns the loss terms (in the compute type) and how many
+  /// `domains` per sample. Returns the loss terms (fp32: the losses run in fp32) and how many
   /// parameters SGD updated (those that got a gradient).
   @discardableResult
   public func callAsFunction(

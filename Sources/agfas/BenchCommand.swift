@@ -87,11 +87,10 @@ func peakResidentKiB() -> Int {
 func parsePrecisions(_ list: String, repeats: Int) throws -> (names: [String], dtypes: [DType]) {
   let names = list.split(separator: ",").map(String.init)
   let dtypes = try names.map { name -> DType in
-    switch name {
-    case "fp32": return .float32
-    case "bf16": return .bfloat16
-    default: throw ValidationError("unknown precision '\(name)': use fp32, bf16 or fp32,bf16")
+    guard let type = dtype(named: name) else {
+      throw ValidationError("unknown precision '\(name)': use fp32, bf16 or fp32,bf16")
     }
+    return type
   }
   guard repeats > 0 else { throw ValidationError("--repeat must be at least 1") }
   return (names, dtypes)

@@ -167,7 +167,7 @@ struct Train: ParsableCommand {
     options.perClass = perClass
     options.learningRate = learningRate
     options.seed = seed
-    options.precision = try precisionType(precision) == .bfloat16 ? .bf16 : .fp32
+    options.precision = TrainingPrecision(computeType: try precisionType(precision))
     func frames(_ domain: String, index: Int, lists: [String]) throws -> [TrainingFrame] {
       guard let labels else {
         return try FolderDataset.frames(data: data, reconstructions: reconstructions, domain: domain, index: index)
