@@ -116,13 +116,12 @@ struct Evaluate: ParsableCommand {
       } else {
         try FolderDataset.frames(data: data, reconstructions: reconstructions, domain: domain, index: 0)
       }
-    let terminal = isatty(STDERR_FILENO) == 1
+    let status = StatusLine()
     let scores = try Validation.frameScores(predictor.model, frames: frames, batchSize: batch) { done, total in
       // A terminal sees the count rise in place; a log gets the final count only.
-      guard terminal || done == total else { return }
-      let line = "scored \(done)/\(total) frames"
-      FileHandle.standardError.write(
-        Data((terminal ? "\r\u{1B}[K" + line + (done == total ? "\n" : "") : line + "\n").utf8))
+      guard status.live || done == total else { return }
+      status.show("scored \(done)/\(total) frames")
+      if done == total { status.end() }
     }
     if let scoresOut {
       var text = "path\tscore\tlabel\tvideo\n"

@@ -109,7 +109,3 @@ struct ProgressLine {
     return t >= 3600 ? "\(t / 3600)h\(t % 3600 / 60)m" : t >= 60 ? "\(t / 60)m\(t % 60)s" : "\(t)s"
   }
 }
-
-func stderr(_ line: String) {
-  FileHandle.standardError.write((line + "\n").data(using: .utf8)!)
-}

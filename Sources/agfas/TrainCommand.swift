@@ -188,13 +188,10 @@ struct Train: ParsableCommand {
     let trainer = try Trainer(
       model: model, discriminator: DomainDiscriminator(config: model.config, seed: seed &+ 1), sources: sources,
       validation: validation, options: options, output: out, resume: resume)
-    let terminal = isatty(STDERR_FILENO) == 1
-    trainer.onProgress = { line in
-      // A terminal gets one line rewritten in place; a log file gets every line.
-      FileHandle.standardError.write(Data((terminal ? "\r\u{1B}[K" + line : line + "\n").utf8))
-    }
+    let status = StatusLine()
+    trainer.onProgress = { status.show($0) }
     let progress = try trainer.run()
-    if terminal { FileHandle.standardError.write(Data("\n".utf8)) }
+    status.end()
     return progress
   }
 }
