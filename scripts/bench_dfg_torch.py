@@ -10,11 +10,11 @@ import argparse
 import contextlib
 import json
 import resource
-import statistics
 import time
 
 import torch
 from diffusers import AutoencoderKL, PNDMScheduler, UNet2DConditionModel
+from bench_common import median_time
 
 SD15_UNET = dict(sample_size=64, in_channels=4, out_channels=4, layers_per_block=2,
                  block_out_channels=(320, 640, 1280, 1280), cross_attention_dim=768, attention_head_dim=8,
@@ -28,16 +28,6 @@ SCHEDULER = {"beta_end": 0.012, "beta_schedule": "scaled_linear", "beta_start": 
 # Approximate work per call (GFLOP) for SD-1.5 at these sizes; both sides divide by the same numbers.
 GFLOP = {"unet step b1": 179.0, "unet step b4": 716.0, "vae encode 256": 273.0, "vae decode 256": 622.0,
          "reconstruction (41 steps)": 8200.0}
-
-
-def median_time(fn, repeat):
-    fn()
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
 
 
 def emit(op, dtype, seconds):

@@ -12,8 +12,6 @@ Prints one JSON object per line: {"op", "dtype", "seconds", "gflop"} (gflop 0: n
 """
 import argparse
 import json
-import statistics
-import time
 
 import numpy as np
 import torch
@@ -22,6 +20,7 @@ from PIL import Image
 from skimage import transform as sktf
 
 from facenet_pytorch import MTCNN
+from bench_common import median_time
 
 TEMPLATE = np.array([(0.3489, 0.2848), (0.6614, 0.2848), (0.4996, 0.4963), (0.3784, 0.7222), (0.6215, 0.7217)])
 
@@ -41,17 +40,6 @@ def align(img, landmarks, size):
     out = sktf.warp(img, tform.inverse, output_shape=(size, size), order=1, mode="constant", cval=0,
                     preserve_range=True)
     return np.rint(out).astype(np.uint8)
-
-
-def median_time(fn, repeat):
-    for _ in range(2):
-        fn()
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
 
 
 def main():
@@ -80,7 +68,7 @@ def main():
         ("detect + align 640x480", lambda: align_all(detect()[2])),
     ]
     for op, fn in rows:
-        print(json.dumps({"op": op, "dtype": "fp32", "seconds": median_time(fn, args.repeat), "gflop": 0.0}),
+        print(json.dumps({"op": op, "dtype": "fp32", "seconds": median_time(fn, args.repeat, warmup=2), "gflop": 0.0}),
               flush=True)
 
 

@@ -14,9 +14,7 @@ import contextlib
 import json
 import math
 import pathlib
-import statistics
 import sys
-import time
 
 import torch
 import torch.nn.functional as F
@@ -24,19 +22,10 @@ from transformers import ViTConfig
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from make_oanet_fixtures import OANet, Discriminator, anomalous_cue, triplet_loss  # noqa: E402
+from bench_common import median_time  # noqa: E402
 
 # Same number as Sources/AGFASBench/OANetBenchmark.swift: GFLOP per 256x256 face forward.
 GFLOP_PER_FACE = 47.0
-
-
-def median_time(fn, repeat):
-    fn()
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
 
 
 def emit(op, dtype, seconds, faces):

@@ -6,22 +6,11 @@ Prints one JSON object per line: {"op", "dtype", "seconds", "gflop"} with the me
 """
 import argparse
 import json
-import statistics
 import time
 
 import torch
 import torch.nn.functional as F
-
-
-def median_time(fn, repeat):
-    for _ in range(2):
-        fn()
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
+from bench_common import median_time
 
 
 def cases(dtype):
@@ -47,7 +36,7 @@ def main():
     with torch.inference_mode():
         for name in args.dtypes.split(","):
             for op, flop, fn in cases(types[name]):
-                seconds = median_time(fn, args.repeat)
+                seconds = median_time(fn, args.repeat, warmup=2)
                 print(json.dumps({"op": op, "dtype": name, "seconds": seconds, "gflop": flop / 1e9}), flush=True)
 
 
