@@ -19,19 +19,14 @@ struct CandidateBox: Equatable {
   }
 
   /// PNet's calibration: offsets scale the width `x2 - x1` (no +1, unlike later stages).
-  func regressedByWindow() -> CandidateBox {
-    let (w, h) = (x2 - x1, y2 - y1)
-    var b = self
-    b.x1 = x1 + offsets.0 * w
-    b.y1 = y1 + offsets.1 * h
-    b.x2 = x2 + offsets.2 * w
-    b.y2 = y2 + offsets.3 * h
-    return b
-  }
+  func regressedByWindow() -> CandidateBox { regressed(by: (x2 - x1, y2 - y1)) }
 
   /// RNet/ONet's calibration (MTCNN's `bbreg`): offsets scale the inclusive size `x2 - x1 + 1`.
-  func regressed() -> CandidateBox {
-    let (w, h) = (x2 - x1 + 1, y2 - y1 + 1)
+  func regressed() -> CandidateBox { regressed(by: (x2 - x1 + 1, y2 - y1 + 1)) }
+
+  /// The box with each side moved by its offset times `size` (width, height).
+  private func regressed(by size: (Float, Float)) -> CandidateBox {
+    let (w, h) = size
     var b = self
     b.x1 = x1 + offsets.0 * w
     b.y1 = y1 + offsets.1 * h
