@@ -46,6 +46,26 @@ final class UnpicklerTests: XCTestCase {
     XCTAssertEqual(v["hter"]?.double, 0.125)
     XCTAssertEqual(v["n"]?.int, 7)
     if case .bool(false)? = v["flag"] {} else { XCTFail("flag is \(String(describing: v["flag"]))") }
+
+    // Damaged or unusual scalars are named, never read wrongly: a big-endian dtype, an
+    // unsupported type code, a byte count that does not fit the type.
+    let bytes = try Fixtures.bytes("numpy1_scalars.pkl")
+    func replacing(_ old: [UInt8], _ new: [UInt8]) -> [UInt8] {
+      var out = bytes
+      if let r = out.firstRange(of: old) { out.replaceSubrange(r, with: new) }
+      XCTAssertNotEqual(out, bytes, "the fixture holds \(old)")
+      return out
+    }
+    let unicode: (String) -> [UInt8] = { [0x58, UInt8($0.utf8.count), 0, 0, 0] + Array($0.utf8) }
+    assertThrows("big-endian numpy scalar of dtype f8") {
+      _ = try Unpickler.load(replacing(unicode("<"), unicode(">")))
+    }
+    assertThrows("numpy scalar of dtype 'c8' is not supported") {
+      _ = try Unpickler.load(replacing(unicode("f8"), unicode("c8")))
+    }
+    assertThrows("numpy i4 scalar of 8 bytes") {
+      _ = try Unpickler.load(replacing(unicode("f8"), unicode("i4")))
+    }
   }
 
   func testShellCommandPicklesAreRefusedAndNothingRuns() throws {
