@@ -122,7 +122,9 @@ final class MatmulTests: XCTestCase {
     }
   }
 
-  func testAttentionKernelsRunInChunksWithSameResults() throws {
+  /// Chunking changes how oneDNN blocks its GEMMs, so chunked and whole results may differ by
+  /// a summation order: bounded by `chunkingBound`, not compared for equality.
+  func testAttentionKernelsRunInChunksWithinTheirRoundingBound() throws {
     // A budget of one score element forces one chunk per outermost batch index ([6] merged
     // heads; [2, 3] unmerged for the broadcast case).
     for (name, dtype) in [("attn_heads", DType.float32), ("attn_bcast", .float32), ("attn_bf16", .bfloat16)] {
@@ -137,8 +139,9 @@ final class MatmulTests: XCTestCase {
       for keep in [false, true] {
         let (out, probs) = try attentionForward(q, k, v, batch: batch, scale: scale, keepProbs: keep, budget: 1)
         let (whole, wholeProbs) = try attentionForward(q, k, v, batch: batch, scale: scale, keepProbs: keep)
-        XCTAssertEqual(out.toArray(), whole.toArray(), name)
-        XCTAssertEqual(probs?.toArray(), wholeProbs?.toArray(), name)
+        let bound = try chunkingBound(q, k, v, scale: scale, dtype: dtype)
+        assertWithin(out, whole, bound.out, "\(name) out (keep \(keep))")
+        if let probs, let wholeProbs { assertWithin(probs, wholeProbs, bound.probs, "\(name) probs") }
         assertClose(out, try c.output, rtol: r, atol: a, name)
       }
       let (_, probs) = try attentionForward(q, k, v, batch: batch, scale: scale, keepProbs: true)
@@ -151,28 +154,59 @@ final class MatmulTests: XCTestCase {
     }
   }
 
-  func testOneDNNPicksJITKernelsNotReference() throws {
-    func impl(_ a: MatrixView, _ b: MatrixView, _ c: MatrixView, scale: Float = 1) throws -> String {
-      try dnnlMatmulPrimitive(a.desc(), b.desc(), bias: nil, c.desc(), scale: scale, op: "test").implementation
-    }
-    func stack(_ batch: [Int], _ r: Int, _ c: Int, _ t: DType) -> MatrixView {
-      MatrixView(contiguous: batch, rows: r, cols: c, dtype: t, base: UnsafeMutableRawPointer(bitPattern: 64)!)
-    }
+  /// Elementwise bounds on how far two summation orders can move attention's probabilities
+  /// and output. A score is a dot product of E terms: two orders differ by at most
+  /// 2 E u sum|q k| scale (u = 2^-24). Moving every score of a row by at most d changes each
+  /// probability by a factor within exp(+-2d), so by at most 2.2 d p for d << 1. The output
+  /// sum_s p_s v_s then moves by 2.2 d sum|p v| plus its own reordering, 2 S u sum|p v|.
+  /// bf16 adds one rounding of each probability and of the output (2^-8 relative each).
+  private func chunkingBound(
+    _ q: Tensor, _ k: Tensor, _ v: Tensor, scale: Float, dtype: DType
+  ) throws -> (probs: Tensor, out: Tensor) {
+    let u: Float = 0x1p-24
+    let (e, s) = (Float(q.shape.last!), Float(k.shape[k.rank - 2]))
+    let (q32, k32, v32) = (q.converted(to: .float32), k.converted(to: .float32), v.converted(to: .float32))
+    let scores = try q32.matmul(k32.transposed(-2, -1)).multiplying(Tensor(scalar: scale))
+    let p = try scores.softmax(axis: -1)
+    let magnitude = try q32.abs().matmul(k32.abs().transposed(-2, -1)).multiplying(Tensor(scalar: scale))
+    let d = 2 * e * u * (try magnitude.max().item())
+    let bf16: Float = dtype == .bfloat16 ? 0x1p-8 : 0
+    let probs = try p.multiplying(Tensor(scalar: 2.2 * d + bf16))
+    let pv = try p.matmul(v32.abs())
+    let out = try pv.multiplying(Tensor(scalar: 2.2 * d + 2 * s * u + bf16))
+      .adding(try p.matmul(v32).abs().multiplying(Tensor(scalar: bf16)))
+    return (probs, out)
+  }
+
+  /// Asserts |a - b| <= bound elementwise (all three broadcast to one shape).
+  private func assertWithin(_ a: Tensor, _ b: Tensor, _ bound: Tensor, _ what: String) {
+    let (x, y, t) = (
+      a.converted(to: .float32).toArray(), b.converted(to: .float32).toArray(), bound.converted(to: .float32).toArray()
+    )
+    XCTAssertEqual(x.count, t.count, what)
+    let worst = zip(zip(x, y), t).map { abs($0.0 - $0.1) / Swift.max($1, .leastNormalMagnitude) }.max() ?? 0
+    XCTAssertLessThanOrEqual(worst, 1, "\(what): worst difference is \(worst) of its bound")
+  }
+
+  /// The matmuls and softmaxes of attention, forward and backward, run JIT kernels at every
+  /// ISA level: where oneDNN has only its reference softmax backward (AVX2), the engine's own
+  /// kernel runs instead.
+  func testAttentionAndLargeMatmulRunNoReferenceKernel() throws {
+    let gen = TorchGenerator(seed: 0)
     for t in [DType.float32, .bfloat16] {
-      let big = try impl(stack([], 2048, 2048, t), stack([], 2048, 2048, t), stack([], 2048, 2048, t))
-      // Attention: q @ k^T (k transposed by strides, scaled) and p @ v over 8 heads.
-      let scores = try impl(
-        stack([8], 1024, 40, t), stack([8], 1024, 40, t).transposed, stack([8], 1024, 1024, .float32), scale: 0.16)
-      let pv = try impl(stack([8], 1024, 1024, t), stack([8], 1024, 40, t), stack([8], 1024, 40, t))
-      let rows = try (rowsDesc(8 * 1024, 1024, .float32), rowsDesc(8 * 1024, 1024, t))
-      let softmax = try softmaxForwardPrimitive(rows.0, rows.1).implementation
-      let softmaxBackward = try softmaxBackwardPrimitive(rows.0, rows.0, rows.1).implementation
-      for (what, name) in [
-        ("2048^3", big), ("scores", scores), ("p @ v", pv), ("softmax", softmax), ("softmax backward", softmaxBackward),
-      ] {
-        XCTAssertFalse(name.hasPrefix("ref"), "\(t) \(what): \(name)")
-        print("oneDNN \(what) \(t): \(name)")
+      let (q, k, v) = (
+        gen.randn([8, 1024, 40]).converted(to: t).requiringGrad(),
+        gen.randn([8, 1024, 40]).converted(to: t).requiringGrad(),
+        gen.randn([8, 1024, 40]).converted(to: t).requiringGrad()
+      )
+      let (a, b) = (gen.randn([2048, 2048], dtype: t), gen.randn([2048, 2048], dtype: t))
+      let (_, kernels) = try ComputeBackend.recordingKernels {
+        try Tensor.scaledDotProductAttention(query: q, key: k, value: v).sum().backward()
+        _ = try a.matmul(b)
       }
+      print("oneDNN kernels, attention and 2048^3 matmul in \(t): \(kernels.sorted())")
+      XCTAssertFalse(kernels.isEmpty)
+      for kernel in kernels { XCTAssertFalse(kernel.contains(": ref"), "\(t): \(kernel)") }
     }
   }
 

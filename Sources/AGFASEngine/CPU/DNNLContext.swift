@@ -12,6 +12,10 @@ final class DNNLContext: @unchecked Sendable {
 
   let engine: dnnl_engine_t
   let stream: dnnl_stream_t
+  /// Whether bf16 primitives are built in fp32 and fed converted arguments, because oneDNN
+  /// has no bf16 kernels for this CPU (or for the level `ONEDNN_MAX_CPU_ISA` caps it at):
+  /// see `DNNLBF16Emulation.swift`.
+  let emulatesBF16: Bool
   private let cache = Mutex<[String: DNNLPrimitive]>([:])
 
   private init() {
@@ -23,6 +27,7 @@ final class DNNLContext: @unchecked Sendable {
     precondition(s2 == dnnl_success, "oneDNN: could not create a stream (status \(s2.rawValue))")
     self.engine = engine!
     self.stream = stream!
+    emulatesBF16 = !oneDNNHasBF16Kernels(engine!)
   }
 
   /// The cached primitive for `key`, built by `make` on first use.
@@ -130,7 +135,20 @@ final class DNNLPrimitive: @unchecked Sendable {
   }
 
   /// Runs the primitive on raw buffers: each argument is (DNNL_ARG_*, descriptor, pointer).
+  /// Arguments given in bf16 to a primitive built in fp32 (bf16 emulation) are converted.
   func execute(_ args: [(Int32, DNNLMemoryDesc, UnsafeMutableRawPointer)]) throws {
+    if DNNLContext.shared.emulatesBF16 && args.contains(where: { $0.1.md.data_type == dnnl_bf16 }) {
+      try executeConvertingBF16(args)
+    } else {
+      try run(args)
+    }
+  }
+
+  func run(_ args: [(Int32, DNNLMemoryDesc, UnsafeMutableRawPointer)]) throws {
+    if ComputeBackend.recording.load(ordering: .relaxed) {
+      let entry = "\(op): \(implementation)"
+      ComputeBackend.kernelLog.withLock { _ = $0.insert(entry) }
+    }
     let ctx = DNNLContext.shared
     var mems: [dnnl_memory_t?] = []
     defer { for m in mems { dnnl_memory_destroy(m) } }
@@ -146,6 +164,9 @@ final class DNNLPrimitive: @unchecked Sendable {
       dnnl_primitive_execute(primitive, ctx.stream, Int32(execArgs.count), execArgs), op, "primitive_execute")
     try dnnlCheck(dnnl_stream_wait(ctx.stream), op, "stream_wait")
   }
+
+  /// Whether oneDNN fell back to a reference (plain C++, unvectorised) implementation.
+  var isReference: Bool { implementation.hasPrefix("ref") }
 
   /// The implementation oneDNN picked (e.g. "brgconv:avx512_core_amx_bf16").
   var implementation: String {

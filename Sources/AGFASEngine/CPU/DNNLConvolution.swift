@@ -24,6 +24,15 @@ struct ConvGeometry {
     groups == 1 ? weightShape : [groups, outChannels / groups, inChannels / groups, kernelH, kernelW]
   }
 
+  /// For a 1x1 kernel without padding and with a stride above 1, the same convolution over
+  /// the subsampled input (every stride-th pixel) with stride 1; nil otherwise.
+  var stridedPointwise: ConvGeometry? {
+    guard kernelH == 1, kernelW == 1, padding == [0, 0], stride != [1, 1] else { return nil }
+    return ConvGeometry(
+      batch: batch, inChannels: inChannels, height: outH, width: outW, outChannels: outChannels, kernelH: 1,
+      kernelW: 1, stride: [1, 1], padding: [0, 0], dilation: [1, 1], groups: groups, dtype: dtype, hasBias: hasBias)
+  }
+
   /// Primitive cache key: every field above.
   var key: String {
     "\(inputDims)|\(weightShape)|s\(stride)|p\(padding)|d\(dilation)|g\(groups)|\(dtype)|bias:\(hasBias)"
@@ -61,9 +70,9 @@ enum DNNLConvolution {
   static func backwardData(_ gy: Tensor, weight: Tensor, _ g: ConvGeometry) throws -> Tensor {
     let hint = try forwardPrimitive(g, training: true)
     let prim = try DNNLContext.shared.primitive("conv2d.bwd_data|\(g.key)") {
-      var diffSrc = try DNNLMemoryDesc(g.inputDims, g.dtype, tag: dnnl_nhwc).md
-      var wei = try DNNLMemoryDesc(g.weightDims, g.dtype, tag: dnnl_format_tag_any).md
-      var diffDst = try DNNLMemoryDesc(g.outputDims, g.dtype, tag: dnnl_nhwc).md
+      var diffSrc = try DNNLMemoryDesc(g.inputDims, g.dtype.kernelType, tag: dnnl_nhwc).md
+      var wei = try DNNLMemoryDesc(g.weightDims, g.dtype.kernelType, tag: dnnl_format_tag_any).md
+      var diffDst = try DNNLMemoryDesc(g.outputDims, g.dtype.kernelType, tag: dnnl_nhwc).md
       var desc = dnnl_convolution_desc_t()
       try dnnlCheck(
         dnnl_dilated_convolution_backward_data_desc_init(
@@ -98,10 +107,10 @@ enum DNNLConvolution {
     }
     let hint = try forwardPrimitive(g, training: true)
     let prim = try DNNLContext.shared.primitive("conv2d.bwd_weights|\(g.key)") {
-      var src = try DNNLMemoryDesc(g.inputDims, g.dtype, tag: dnnl_nhwc).md
+      var src = try DNNLMemoryDesc(g.inputDims, g.dtype.kernelType, tag: dnnl_nhwc).md
       var diffWei = try DNNLMemoryDesc(g.weightDims, .float32, tag: dnnl_format_tag_any).md
       let diffBias = try biasDesc(g).md
-      var diffDst = try DNNLMemoryDesc(g.outputDims, g.dtype, tag: dnnl_nhwc).md
+      var diffDst = try DNNLMemoryDesc(g.outputDims, g.dtype.kernelType, tag: dnnl_nhwc).md
       var desc = dnnl_convolution_desc_t()
       try withUnsafePointer(to: diffBias) { biasPtr in
         try dnnlCheck(
@@ -135,10 +144,10 @@ enum DNNLConvolution {
   /// The cached forward primitive for `g` (inference or training propagation).
   static func forwardPrimitive(_ g: ConvGeometry, training: Bool) throws -> DNNLPrimitive {
     try DNNLContext.shared.primitive("conv2d.fwd|\(training ? "train" : "infer")|\(g.key)") {
-      var src = try DNNLMemoryDesc(g.inputDims, g.dtype, tag: dnnl_nhwc).md
-      var wei = try DNNLMemoryDesc(g.weightDims, g.dtype, tag: dnnl_format_tag_any).md
+      var src = try DNNLMemoryDesc(g.inputDims, g.dtype.kernelType, tag: dnnl_nhwc).md
+      var wei = try DNNLMemoryDesc(g.weightDims, g.dtype.kernelType, tag: dnnl_format_tag_any).md
       let bias = try biasDesc(g).md
-      var dst = try DNNLMemoryDesc(g.outputDims, g.dtype, tag: dnnl_nhwc).md
+      var dst = try DNNLMemoryDesc(g.outputDims, g.dtype.kernelType, tag: dnnl_nhwc).md
       var desc = dnnl_convolution_desc_t()
       try withUnsafePointer(to: bias) { biasPtr in
         try dnnlCheck(
@@ -155,12 +164,15 @@ enum DNNLConvolution {
   /// when it already matches, else a reorder made once and cached on that storage (keyed by
   /// the target layout and the source dtype/layout, so fp32 and bf16 uses coexist).
   static func packedWeights(_ weight: Tensor, _ target: DNNLMemoryDesc, _ g: ConvGeometry) throws -> TensorStorage {
-    let plain = try weightDesc(weight, g)
-    if plain.equals(target) { return weight.storage }
-    let key = "dnnl.conv2d.weights|\(weight.dtype)|\(weight.layout)|\(describe(target))"
+    if try weightDesc(weight, g).equals(target) && !weight.needsBF16Rounding(compute: g.dtype) {
+      return weight.storage
+    }
+    let key = "dnnl.conv2d.weights|\(weight.dtype)|\(weight.layout)|\(describe(target))|\(g.dtype)"
     return try weight.storage.derivedValue(key) {
+      let source = weight.roundedForKernel(compute: g.dtype)
       let packed = TensorStorage(byteCount: target.byteSize)
-      try dnnlReorder(from: plain, weight.storage.raw, to: target, packed.raw, op: "conv2d weight reorder")
+      try dnnlReorder(
+        from: weightDesc(source, g), source.storage.raw, to: target, packed.raw, op: "conv2d weight reorder")
       return packed
     }
   }

@@ -36,8 +36,8 @@ struct DNNLEltwise {
     let prim = try DNNLContext.shared.primitive(key) {
       let hint = try forwardPrimitive(md, saved)
       var desc = dnnl_eltwise_desc_t()
-      var data = md.md
-      var diff = md.md
+      var data = md.kernel.md
+      var diff = md.kernel.md
       try dnnlCheck(
         dnnl_eltwise_backward_desc_init(&desc, alg, &diff, &data, alpha, beta), op, "eltwise_backward_desc_init")
       return try DNNLPrimitive(op: op, desc: &desc, hint: hint)
@@ -58,7 +58,7 @@ struct DNNLEltwise {
     let key = "eltwise_fwd|\(alg.rawValue)|\(alpha)|\(beta)|\(t.dtype)|\(t.count)"
     return try DNNLContext.shared.primitive(key) {
       var desc = dnnl_eltwise_desc_t()
-      var data = md.md
+      var data = md.kernel.md
       try dnnlCheck(
         dnnl_eltwise_forward_desc_init(&desc, dnnl_forward_training, alg, &data, alpha, beta), op,
         "eltwise_forward_desc_init")

@@ -26,10 +26,14 @@ func dnnlLinear(_ a: MatrixView, weight: Tensor, bias: Tensor?, into c: MatrixVi
   let prim = try dnnlMatmulPrimitive(ad, anyWeights, bias: biasd, cd, op: op)
   let packed = prim.md(dnnl_query_weights_md)
   var weights = w.base
-  if !packed.equals(wd) {
-    let storage = try weight.storage.derivedValue("matmul.weights|\(describe(wd))|\(describe(packed))") {
+  if !packed.equals(wd) || weight.needsBF16Rounding(compute: a.dtype) {
+    let key = "matmul.weights|\(describe(wd))|\(describe(packed))|\(a.dtype)"
+    let storage = try weight.storage.derivedValue(key) {
+      let source = weight.roundedForKernel(compute: a.dtype)
       let s = TensorStorage(byteCount: packed.byteSize)
-      try dnnlReorder(from: wd, w.base, to: packed, s.raw, op: op)
+      try withExtendedLifetime(source) {
+        try dnnlReorder(from: MatrixView(source, transposed: true).desc(), source.storage.raw, to: packed, s.raw, op: op)
+      }
       return s
     }
     weights = storage.raw
@@ -47,9 +51,9 @@ func dnnlMatmulPrimitive(
   let key = "matmul|\(describe(a))|\(describe(b))|\(bias.map(describe) ?? "-")|\(describe(c))|\(scale)"
   return try DNNLContext.shared.primitive(key) {
     var desc = dnnl_matmul_desc_t()
-    var (am, bm, cm) = (a.md, b.md, c.md)
+    var (am, bm, cm) = (a.kernel.md, b.kernel.md, c.kernel.md)
     // A zero descriptor disables the bias term.
-    var biasm = bias?.md ?? dnnl_memory_desc_t()
+    var biasm = bias?.kernel.md ?? dnnl_memory_desc_t()
     try dnnlCheck(dnnl_matmul_desc_init(&desc, &am, &bm, &biasm, &cm), op, "matmul_desc_init")
     var attr: dnnl_primitive_attr_t?
     try dnnlCheck(dnnl_primitive_attr_create(&attr), op, "primitive_attr_create")

@@ -104,8 +104,8 @@ struct PoolKernel {
     let prop = training || kind != .max ? dnnl_forward_training : dnnl_forward_inference
     let key = "pool.fwd|\(kind)|\(prop.rawValue)|\(dtype)|\(layout)|\(geometry.key)"
     return try DNNLContext.shared.primitive(key) {
-      var src = try DNNLMemoryDesc(geometry.inputShape, dtype, layout: layout).md
-      var dst = try DNNLMemoryDesc(geometry.outputShape, dtype, layout: layout).md
+      var src = try DNNLMemoryDesc(geometry.inputShape, dtype.kernelType, layout: layout).md
+      var dst = try DNNLMemoryDesc(geometry.outputShape, dtype.kernelType, layout: layout).md
       var desc = dnnl_pooling_v2_desc_t()
       let (s, k, d, l, r) = windowArrays
       try dnnlCheck(
@@ -118,8 +118,8 @@ struct PoolKernel {
   private func backwardPrimitive(_ dtype: DType, _ layout: Layout) throws -> DNNLPrimitive {
     let key = "pool.bwd|\(kind)|\(dtype)|\(layout)|\(geometry.key)"
     return try DNNLContext.shared.primitive(key) {
-      var diffSrc = try DNNLMemoryDesc(geometry.inputShape, dtype, layout: layout).md
-      var diffDst = try DNNLMemoryDesc(geometry.outputShape, dtype, layout: layout).md
+      var diffSrc = try DNNLMemoryDesc(geometry.inputShape, dtype.kernelType, layout: layout).md
+      var diffDst = try DNNLMemoryDesc(geometry.outputShape, dtype.kernelType, layout: layout).md
       var desc = dnnl_pooling_v2_desc_t()
       let (s, k, d, l, r) = windowArrays
       try dnnlCheck(

@@ -25,7 +25,34 @@ func softmaxRowsBackward(
   let go = try rowsDesc(rows, cols, gradOutputType)
   let gi = try rowsDesc(rows, cols, gradInputType)
   let prim = try softmaxBackwardPrimitive(p, go, gi)
-  try prim.execute([(DNNL_ARG_DST, p, probs), (DNNL_ARG_DIFF_DST, go, gradOutput), (DNNL_ARG_DIFF_SRC, gi, gradInput)])
+  if !prim.isReference {
+    try prim.execute([(DNNL_ARG_DST, p, probs), (DNNL_ARG_DIFF_DST, go, gradOutput), (DNNL_ARG_DIFF_SRC, gi, gradInput)])
+    return
+  }
+  // oneDNN has only its reference kernel here (AVX2): the engine's own, in fp32.
+  let n = rows * cols
+  let p32 = widened(probs, probsType, count: n)
+  let go32 = widened(gradOutput, gradOutputType, count: n)
+  let gi32 = gradInputType == .float32 ? nil : TensorStorage(byteCount: n * 4)
+  let out = gi32?.raw ?? gradInput
+  withExtendedLifetime((p32, go32, gi32)) {
+    SoftmaxLoops.backwardRows(
+      p32.pointer, go32.pointer, out.assumingMemoryBound(to: Float.self), rows: rows, cols: cols, log: false)
+  }
+  if let gi32 { try dnnlReorder(from: rowsDesc(rows, cols, .float32), gi32.raw, to: gi, gradInput, op: "softmax backward") }
+}
+
+/// `count` values at `ptr` as fp32: the buffer itself, or a widened copy of bf16 ones.
+private func widened(
+  _ ptr: UnsafeMutableRawPointer, _ dtype: DType, count: Int
+) -> (pointer: UnsafePointer<Float>, storage: TensorStorage?) {
+  if dtype == .float32 { return (UnsafePointer(ptr.assumingMemoryBound(to: Float.self)), nil) }
+  let storage = TensorStorage(byteCount: count * 4)
+  let (src, dst) = (ptr.assumingMemoryBound(to: UInt16.self), storage.raw.assumingMemoryBound(to: Float.self))
+  parallelFor(count, grain: 1 << 16) { r in
+    for i in r { dst[i] = BFloat16.float(src[i]) }
+  }
+  return (UnsafePointer(dst), storage)
 }
 
 /// A dense [rows, cols] descriptor.
@@ -41,7 +68,7 @@ func softmaxForwardPrimitive(
   let alg = log ? dnnl_softmax_log : dnnl_softmax_accurate
   return try DNNLContext.shared.primitive("softmax.fwd|\(alg.rawValue)|\(describe(src))|\(describe(dst))") {
     var desc = dnnl_softmax_v2_desc_t()
-    var (sm, dm) = (src.md, dst.md)
+    var (sm, dm) = (src.kernel.md, dst.kernel.md)
     try dnnlCheck(
       dnnl_softmax_v2_forward_desc_init(&desc, dnnl_forward_training, alg, &sm, &dm, 1), op,
       "softmax_v2_forward_desc_init")
@@ -59,7 +86,7 @@ func softmaxBackwardPrimitive(
   return try DNNLContext.shared.primitive(key) {
     let hint = try softmaxForwardPrimitive(gi, p, log: log, op: op)
     var desc = dnnl_softmax_v2_desc_t()
-    var (gim, gom, pm) = (gi.md, go.md, p.md)
+    var (gim, gom, pm) = (gi.kernel.md, go.kernel.md, p.kernel.md)
     try dnnlCheck(
       dnnl_softmax_v2_backward_desc_init(&desc, alg, &gim, &gom, &pm, 1), op, "softmax_v2_backward_desc_init")
     return try withUnsafePointer(to: &desc) { try DNNLPrimitive(op: op, desc: UnsafeRawPointer($0), hint: hint) }

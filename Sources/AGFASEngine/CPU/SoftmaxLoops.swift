@@ -79,6 +79,7 @@ enum SoftmaxLoops {
     _ y: UnsafePointer<Float>, _ g: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, dims: [Int], log: Bool
   ) {
     let (n, inner) = (dims[1], dims[2])
+    if inner == 1 { return backwardRows(y, g, dx, rows: dims[0], cols: n, log: log) }
     forEachBlock(dims) { base, m, sums, _ in
       for j in 0..<m { sums[j] = 0 }
       for k in 0..<n {
@@ -91,6 +92,34 @@ enum SoftmaxLoops {
           for j in 0..<m { dx[r + j] = g[r + j] - Foundation.exp(y[r + j]) * sums[j] }
         } else {
           for j in 0..<m { dx[r + j] = y[r + j] * (g[r + j] - sums[j]) }
+        }
+      }
+    }
+  }
+
+  /// `backward` with the reduced axis innermost ([rows, cols] dense): the kernel used where
+  /// oneDNN has only its reference softmax backward (AVX2). Eight running sums keep the
+  /// loop vectorised without reassociating one scalar sum. `dx` may be `g`.
+  static func backwardRows(
+    _ y: UnsafePointer<Float>, _ g: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, rows: Int, cols: Int,
+    log: Bool
+  ) {
+    parallelFor(rows, grain: max(1, (1 << 15) / max(cols, 1))) { range in
+      for r in range {
+        let (yr, gr, dr) = (y + r * cols, g + r * cols, dx + r * cols)
+        var lanes = SIMD8<Float>()
+        var c = 0
+        while c + 8 <= cols {
+          let gv = UnsafeRawPointer(gr + c).loadUnaligned(as: SIMD8<Float>.self)
+          lanes += log ? gv : gv * UnsafeRawPointer(yr + c).loadUnaligned(as: SIMD8<Float>.self)
+          c += 8
+        }
+        var sum = lanes.sum()
+        for t in c..<cols { sum += log ? gr[t] : gr[t] * yr[t] }
+        if log {
+          for t in 0..<cols { dr[t] = gr[t] - Foundation.exp(yr[t]) * sum }
+        } else {
+          for t in 0..<cols { dr[t] = yr[t] * (gr[t] - sum) }
         }
       }
     }

@@ -17,16 +17,24 @@ extension Tensor {
       dilation: [dilation.0, dilation.1], groups: groups)
     let inputs = [self, weight] + (bias.map { [$0] } ?? [])
     let training = GradMode.enabled && inputs.contains { $0.requiresGrad }
-    let x = try relaidUntracked(.channelsLast)
-    let out = try DNNLConvolution.forward(x, weight: weight, bias: bias, g, training: training)
+    // A strided 1x1 convolution reads only every stride-th pixel: it runs as a subsample and
+    // a stride-1 1x1 convolution. Besides saving work, this keeps clear of oneDNN's AVX2
+    // 1x1 backward-weights kernel, which gives wrong weight gradients for strided
+    // channels-last inputs with few channels (oneDNN issue 6035; docs/engine.md).
+    let pointwise = g.stridedPointwise
+    let source = try relaidUntracked(.channelsLast)
+    let x = pointwise == nil ? source : source.pixelsSubsampled(g.stride)
+    let k = pointwise ?? g
+    let out = try DNNLConvolution.forward(x, weight: weight, bias: bias, k, training: training)
     let (needInput, needWeight, needBias) = (requiresGrad, weight.requiresGrad, bias?.requiresGrad ?? false)
     let biasType = bias?.dtype ?? .float32
     return out.recorded("conv2d", inputs: inputs) { [weight] gradOut in
       let gy = try gradOut.relaidUntracked(.channelsLast).convertedUntracked(to: g.dtype)
-      let gx = needInput ? try DNNLConvolution.backwardData(gy, weight: weight, g) : nil
+      var gx = needInput ? try DNNLConvolution.backwardData(gy, weight: weight, k) : nil
+      if pointwise != nil { gx = gx?.pixelsScattered(g.stride, height: g.height, width: g.width) }
       var grads: (weight: Tensor, bias: Tensor?)? = nil
       if needWeight || needBias {
-        grads = try DNNLConvolution.backwardWeights(x, gy, g, weightType: weight.dtype, biasType: biasType)
+        grads = try DNNLConvolution.backwardWeights(x, gy, k, weightType: weight.dtype, biasType: biasType)
       }
       let gw = needWeight ? grads?.weight : nil
       return g.hasBias ? [gx, gw, needBias ? grads?.bias : nil] : [gx, gw]

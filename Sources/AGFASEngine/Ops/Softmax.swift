@@ -83,10 +83,11 @@ private struct SoftmaxKernel {
   /// The input gradient from the output gradient `g` and the forward output `y`.
   func backward(_ g: Tensor, output y: Tensor) throws -> Tensor {
     if y.count == 0 { return Tensor.empty(y.shape, dtype: y.dtype, layout: y.layout) }
-    if innermost {
+    // Where oneDNN has only its reference backward (AVX2), the Swift loop below runs instead.
+    if innermost, case let prim = try backwardPrimitive(), !prim.isReference {
       let dy = try g.untracked(layout: y.layout, dtype: y.dtype)
       let dx = Tensor.empty(y.shape, dtype: y.dtype, layout: y.layout)
-      try backwardPrimitive().execute([
+      try prim.execute([
         (DNNL_ARG_DST, try desc(), y.storage.raw), (DNNL_ARG_DIFF_DST, try desc(), dy.storage.raw),
         (DNNL_ARG_DIFF_SRC, try desc(), dx.storage.raw),
       ])

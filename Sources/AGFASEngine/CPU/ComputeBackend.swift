@@ -1,0 +1,67 @@
+import CDNNL
+import Foundation
+import Synchronization
+
+/// What the CPU backend runs on: the instruction-set level oneDNN uses, how bf16 is computed,
+/// the threads. `agfas doctor` prints it; `--precision auto` decides with it.
+public enum ComputeBackend {
+  /// How bf16 ops are computed on this machine.
+  public enum BF16Support: String, Sendable {
+    /// bf16 instructions (AVX512_BF16 or AMX): bf16 is about twice as fast as fp32.
+    case native
+    /// oneDNN's bf16 kernels without bf16 instructions (AVX-512 without AVX512_BF16): correct,
+    /// no faster than fp32.
+    case oneDNNEmulated = "emulated by oneDNN"
+    /// No bf16 kernels (below AVX-512): fp32 kernels on bf16 values, rounded once per op.
+    case engineEmulated = "emulated by the engine"
+  }
+
+  /// The instruction-set level oneDNN dispatches to (capped by `ONEDNN_MAX_CPU_ISA`).
+  public static var isa: String {
+    String(cString: dnnl_cpu_isa2str(dnnl_get_effective_cpu_isa()))
+  }
+
+  /// Whether the level includes the bf16 instructions (AVX512_BF16; AMX implies them).
+  private static var hasBF16Instructions: Bool {
+    let isa = dnnl_get_effective_cpu_isa().rawValue
+    let bf16 = dnnl_cpu_isa_avx512_core_bf16.rawValue
+    return isa & bf16 == bf16
+  }
+
+  public static var bf16: BF16Support {
+    if DNNLContext.shared.emulatesBF16 { return .engineEmulated }
+    return hasBF16Instructions ? .native : .oneDNNEmulated
+  }
+
+  /// oneDNN's version, e.g. "2.6.3".
+  public static var oneDNNVersion: String {
+    let v = dnnl_version().pointee
+    return "\(v.major).\(v.minor).\(v.patch)"
+  }
+
+  /// Threads of the engine's own loops; oneDNN's OpenMP pool has as many.
+  public static var threads: Int { engineThreadCount }
+
+  /// The CPU's model name as the kernel reports it ("unknown" where /proc/cpuinfo is absent).
+  public static var cpuModel: String {
+    guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+      let line = info.split(separator: "\n").first(where: { $0.hasPrefix("model name") }),
+      let colon = line.firstIndex(of: ":")
+    else { return "unknown" }
+    return line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+  }
+
+  /// Runs `body` and returns, with its result, the oneDNN implementation of every primitive
+  /// it ran, as "op: implementation" (e.g. "conv2d: brgconv:avx512_core"): what tests read to
+  /// prove that no reference kernel runs on a hot path.
+  public static func recordingKernels<T>(_ body: () throws -> T) rethrows -> (result: T, kernels: Set<String>) {
+    kernelLog.withLock { $0 = [] }
+    recording.store(true, ordering: .relaxed)
+    defer { recording.store(false, ordering: .relaxed) }
+    let result = try body()
+    return (result, kernelLog.withLock { $0 })
+  }
+
+  static let recording = Atomic<Bool>(false)
+  static let kernelLog = Mutex<Set<String>>([])
+}
