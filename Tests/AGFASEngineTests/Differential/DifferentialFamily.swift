@@ -8,13 +8,13 @@ struct Operand {
   let tensor: Tensor
   let values: [Double]
 
-  /// Uniform values in [-scale, scale), rounded to `dtype`; a leaf that records gradients
-  /// unless `grad` is false.
+  /// Uniform values in [offset - scale, offset + scale), rounded to `dtype`; a leaf that
+  /// records gradients unless `grad` is false.
   init(
-    _ shape: [Int], _ dtype: DType, _ rng: inout SplitMix64, scale: Float = 1, layout: Layout = .rowMajor,
-    grad: Bool = true
+    _ shape: [Int], _ dtype: DType, _ rng: inout SplitMix64, scale: Float = 1, offset: Float = 0,
+    layout: Layout = .rowMajor, grad: Bool = true
   ) throws {
-    let raw = (0..<shape.reduce(1, *)).map { _ in rng.unit() * scale }
+    let raw = (0..<shape.reduce(1, *)).map { _ in offset + rng.unit() * scale }
     let t = try Tensor(raw, shape: shape).converted(to: dtype).relaid(layout)
     tensor = grad ? t.requiringGrad() : t
     values = t.toArray().map(Double.init)

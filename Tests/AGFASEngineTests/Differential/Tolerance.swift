@@ -4,6 +4,9 @@ import AGFASEngine
 let fp32Unit = 0x1p-24
 /// Unit roundoff of bf16 (8 significant bits, round to nearest).
 let bf16Unit = 0x1p-8
+/// The smallest normal fp32 (and bf16) magnitude: a rounding with underflow, flushed to zero
+/// or not, errs by at most this much in absolute terms on top of its relative error.
+let underflowUnit = 0x1p-126
 /// Rounding budget of one fp32 exp or log, in units of `fp32Unit`: glibc's expf/logf are
 /// within 1 ulp (2u) and oneDNN's polynomial exp within 2 ulp (4u) on normal arguments.
 let transcendentalRoundings = 4.0
@@ -27,7 +30,8 @@ func accumulationRoundings(_ n: Int) -> Double {
 /// of every term that reaches element i (times the factors it is scaled by afterwards) and
 /// `roundings` counts the fp32 roundings a term can go through. bf16 outputs add half an ulp
 /// of the result per rounding of it, plus half an ulp of every intermediate the engine
-/// rounds to bf16 on the way (`bf16Intermediate`).
+/// rounds to bf16 on the way (`bf16Intermediate`). Each rounding may also underflow
+/// (`underflowUnit`), which matters only for results near 1e-38 (softmax of far logits).
 struct Expected {
   /// Which tensor this is, for messages: "output", "grad weight", ...
   var name: String
@@ -43,7 +47,7 @@ struct Expected {
   var bf16Intermediate: [Double]? = nil
 
   func tolerance(_ i: Int, _ dtype: DType) -> Double {
-    let fp32 = roundings * fp32Unit * magnitude[i] + (propagated?[i] ?? 0)
+    let fp32 = roundings * (fp32Unit * magnitude[i] + underflowUnit) + (propagated?[i] ?? 0)
     guard dtype == .bfloat16 else { return fp32 }
     // Rounding (v + e) to bf16 adds at most bf16Unit·|v + e| <= bf16Unit·(|v| + e).
     return fp32 * (1 + bf16Unit) + bf16Unit * (bf16FinalRoundings * abs(values[i]) + (bf16Intermediate?[i] ?? 0))
