@@ -2,19 +2,19 @@
 
     python3 scripts/bench_dfg_torch.py --threads N --repeat R [--dtypes fp32,bf16] [--no-full]
 
-Prints one JSON object per line: {"op", "dtype", "seconds", "gflop"} (median of R runs; the
-whole reconstruction runs once), then {"op": "peak RSS", "dtype": "", "seconds": 0, "gflop": GiB}.
+Prints one JSON object per line: the stack line of bench_common.start, then {"op", "dtype",
+"seconds", "gflop"} (median of R runs; the whole reconstruction runs once), then
+{"op": "peak RSS", "dtype": "", "seconds": 0, "gflop": GiB}.
 bf16 runs under torch.autocast("cpu", dtype=torch.bfloat16), as a PyTorch user would.
 """
 import argparse
 import contextlib
 import json
-import resource
 import time
 
 import torch
 from diffusers import AutoencoderKL, PNDMScheduler, UNet2DConditionModel
-from bench_common import median_time
+from bench_common import median_time, start
 
 SD15_UNET = dict(sample_size=64, in_channels=4, out_channels=4, layers_per_block=2,
                  block_out_channels=(320, 640, 1280, 1280), cross_attention_dim=768, attention_head_dim=8,
@@ -34,6 +34,14 @@ def emit(op, dtype, seconds):
     print(json.dumps({"op": op, "dtype": dtype, "seconds": seconds, "gflop": GFLOP[op]}), flush=True)
 
 
+def peak_rss_gib():
+    """This process's peak resident set (VmHWM). Not ru_maxrss: Linux carries that over exec from
+    the process that started this one, which here is AGFAS holding its own copy of the models."""
+    with open("/proc/self/status") as f:
+        kib = next(int(line.split()[1]) for line in f if line.startswith("VmHWM:"))
+    return kib / 2**20
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--threads", type=int, required=True)
@@ -41,7 +49,7 @@ def main():
     p.add_argument("--dtypes", default="fp32,bf16")
     p.add_argument("--no-full", action="store_true")
     args = p.parse_args()
-    torch.set_num_threads(args.threads)
+    start(args.threads, ("diffusers",))
     torch.manual_seed(0)
     unet = UNet2DConditionModel(**SD15_UNET).eval()
     vae = AutoencoderKL(**SD15_VAE).eval()
@@ -68,8 +76,7 @@ def main():
                     z = s.step(unet(z, step, encoder_hidden_states=cond).sample.float(), step, z.float()).prev_sample
                 vae.decode(z / 0.18215)
                 emit("reconstruction (41 steps)", name, time.perf_counter() - t)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
-    print(json.dumps({"op": "peak RSS GiB", "dtype": "", "seconds": 0, "gflop": peak}), flush=True)
+    print(json.dumps({"op": "peak RSS GiB", "dtype": "", "seconds": 0, "gflop": peak_rss_gib()}), flush=True)
 
 
 if __name__ == "__main__":

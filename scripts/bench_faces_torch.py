@@ -8,7 +8,8 @@ rounded, at x=80 on black), then times, median of R runs after two warm-ups:
   align SxS:               per face, skimage SimilarityTransform (Umeyama) to the SPEC 1 template
                            and skimage.transform.warp (bilinear, constant 0) to SxS uint8
   detect + align 640x480:  both.
-Prints one JSON object per line: {"op", "dtype", "seconds", "gflop"} (gflop 0: not counted).
+Prints one JSON object per line: the stack line of bench_common.start, then {"op", "dtype",
+"seconds", "gflop"} (gflop 0: not counted).
 """
 import argparse
 import json
@@ -20,7 +21,7 @@ from PIL import Image
 from skimage import transform as sktf
 
 from facenet_pytorch import MTCNN
-from bench_common import median_time
+from bench_common import median_time, start
 
 TEMPLATE = np.array([(0.3489, 0.2848), (0.6614, 0.2848), (0.4996, 0.4963), (0.3784, 0.7222), (0.6215, 0.7217)])
 
@@ -49,7 +50,7 @@ def main():
     p.add_argument("--photo", required=True)
     p.add_argument("--size", type=int, default=256)
     args = p.parse_args()
-    torch.set_num_threads(args.threads)
+    start(args.threads, ("facenet-pytorch",))
     img = bench_image(args.photo)
     pil = Image.fromarray(img)
     mtcnn = MTCNN(keep_all=True)

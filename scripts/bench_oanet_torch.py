@@ -4,10 +4,11 @@
 
 The model is the reference of scripts/make_oanet_fixtures.py (transformers' ViTModel with
 per-layer cross-attention, torchvision's ResNet-18 layout, SSDG's heads, discriminator and
-losses), imported from there. Prints one JSON object per line: {"op", "dtype", "seconds",
-"gflop"} (median of R runs after one warm-up): the eval forward at batch 1 and 16 and one SSDG
-train step at batch 12 (forward, CE + triplet + 0.5 adversarial, backward, SGD). bf16 runs the
-forward and losses under torch.autocast("cpu", dtype=torch.bfloat16) (fp32 master weights).
+losses), imported from there. Prints one JSON object per line: the stack line of
+bench_common.start, then {"op", "dtype", "seconds", "gflop"} (median of R runs after one
+warm-up): the eval forward at batch 1 and 16 and one SSDG train step at batch 12 (forward, CE +
+triplet + 0.5 adversarial, backward, SGD). bf16 runs the forward and losses under
+torch.autocast("cpu", dtype=torch.bfloat16) (fp32 master weights).
 """
 import argparse
 import contextlib
@@ -22,7 +23,7 @@ from transformers import ViTConfig
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from make_oanet_fixtures import OANet, Discriminator, anomalous_cue, triplet_loss  # noqa: E402
-from bench_common import median_time  # noqa: E402
+from bench_common import median_time, start  # noqa: E402
 
 # Same number as Sources/AGFASBench/OANetBenchmark.swift: GFLOP per 256x256 face forward.
 GFLOP_PER_FACE = 47.0
@@ -44,7 +45,7 @@ def main():
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--dtypes", default="fp32,bf16")
     args = p.parse_args()
-    torch.set_num_threads(args.threads)
+    start(args.threads, ("transformers",))
     torch.manual_seed(0)
     net = OANet(ViTConfig(), cue_width=64, embedding=512)
     disc = Discriminator(512, 512, 3)

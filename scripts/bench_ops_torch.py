@@ -2,7 +2,8 @@
 
     python3 scripts/bench_ops_torch.py --threads N --repeat R [--dtypes fp32,bf16]
 
-Prints one JSON object per line: {"op", "dtype", "seconds", "gflop"} with the median time.
+Prints one JSON object per line: the stack line of bench_common.start, then {"op", "dtype",
+"seconds", "gflop"} with the median time.
 """
 import argparse
 import json
@@ -10,7 +11,7 @@ import time
 
 import torch
 import torch.nn.functional as F
-from bench_common import median_time
+from bench_common import median_time, start
 
 
 def cases(dtype):
@@ -31,7 +32,7 @@ def main():
     p.add_argument("--repeat", type=int, default=10)
     p.add_argument("--dtypes", default="fp32,bf16")
     args = p.parse_args()
-    torch.set_num_threads(args.threads)
+    start(args.threads)
     types = {"fp32": torch.float32, "bf16": torch.bfloat16}
     with torch.inference_mode():
         for name in args.dtypes.split(","):

@@ -137,6 +137,18 @@ class CrossAttention(nn.Module):
         return self.dense(out)
 
 
+def vit_layers(vit):
+    """The ViT's blocks: `encoder.layer` in transformers 4, `layers` in transformers 5, which
+    renames the modules in memory (its files keep the classic names)."""
+    return vit.encoder.layer if hasattr(vit, "encoder") else vit.layers
+
+
+def vit_mlp(layer, x):
+    """A block's MLP without its residual: `intermediate` + `output.dense` in transformers 4
+    (whose `output` adds the residual itself), `mlp` in transformers 5."""
+    return layer.mlp(x) if hasattr(layer, "mlp") else layer.output.dense(layer.intermediate(x))
+
+
 def l2_norm(x, axis):
     return x / torch.norm(x, 2, axis, True)
 
@@ -150,7 +162,7 @@ class OANet(nn.Module):
         self.backbone = nn.Module()
         self.backbone.vit = ViTModel(vit_config)
         hidden = vit_config.hidden_size
-        for layer in self.backbone.vit.encoder.layer:
+        for layer in vit_layers(self.backbone.vit):
             layer.crossattention = CrossAttention(hidden, cue_width * 8, vit_config.num_attention_heads)
             layer.ln_cross_attn = nn.LayerNorm(hidden, eps=vit_config.layer_norm_eps)
         resnet = ResNet18(cue_width)
@@ -177,10 +189,10 @@ class OANet(nn.Module):
         pixels = F.interpolate(img, size=(self.image_size,) * 2, mode="bilinear", align_corners=False)
         vit = self.backbone.vit
         h = vit.embeddings(pixels)
-        for layer in vit.encoder.layer:
+        for layer in vit_layers(vit):
             h = layer.attention(layer.layernorm_before(h))[0] + h
             h = layer.crossattention(layer.ln_cross_attn(h), tokens) + h
-            h = layer.output(layer.intermediate(layer.layernorm_after(h)), h)
+            h = vit_mlp(layer, layer.layernorm_after(h)) + h
         features = vit.layernorm(h)[:, 0]
         f = self.embedder.bottleneck_layer_fc(features)
         # SSDG's Feature_Embedder with norm_flag: f / (sqrt(max(|f|, 1e-12)) * sqrt(2)).
