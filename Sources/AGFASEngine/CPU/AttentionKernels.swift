@@ -39,7 +39,15 @@ func attentionForward(
       try dnnlMatmul(
         part[0], part[1], into: MatrixView(contiguous: matrices, rows: l, cols: s, dtype: .float32, base: scoresPtr),
         scale: scale, op: op)
-      try softmaxRows(scoresPtr, .float32, into: probsPtr, dtype, rows: part[0].batchCount * l, cols: s)
+      let rows = part[0].batchCount * l
+      if dtype == .float32 {
+        try softmaxRows(scoresPtr, .float32, into: probsPtr, dtype, rows: rows, cols: s)
+      } else {
+        // oneDNN's fp32-to-bf16 softmax rounds inside the row (exp, then the quotient); the
+        // reference rounds each probability once, from fp32 (docs/engine.md).
+        try softmaxRows(scoresPtr, .float32, into: scoresPtr, .float32, rows: rows, cols: s)
+        try dnnlReorder(from: rowsDesc(rows, s, .float32), scoresPtr, to: rowsDesc(rows, s, dtype), probsPtr, op: op)
+      }
       try dnnlMatmul(
         MatrixView(contiguous: matrices, rows: l, cols: s, dtype: dtype, base: probsPtr), part[2], into: part[3],
         op: op)
