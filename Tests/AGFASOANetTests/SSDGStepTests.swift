@@ -50,13 +50,20 @@ final class SSDGStepTests: XCTestCase {
   func testLossTermsMatchPyTorch() throws {
     let fx = try OANetFixture()
     let step = try runStep(fx)
-    // Train mode: BatchNorm on batch statistics; same tolerances as the eval forward.
-    assertClose(step.output.logits, try fx.tensor("step/logits"), rtol: 1e-5, atol: 1e-6, "logits")
-    assertClose(step.output.embeddings, try fx.tensor("step/embeddings"), rtol: 1e-5, atol: 1e-6, "embeddings")
+    // Train mode (BatchNorm on batch statistics) through a dozen normalisations: the order of
+    // summation, which differs between AVX2 and AVX-512 kernels, moves logits by a few 1e-6,
+    // as it moves PyTorch's. Held to the fp64 result at PyTorch's own fp32 error.
+    let exact = try Fixture("oanet_fp64").file
+    assertWithinReferenceError(
+      step.output.logits, torch: try fx.tensor("step/logits"), exact: try exact.tensor("step/logits"), "logits")
+    assertWithinReferenceError(
+      step.output.embeddings, torch: try fx.tensor("step/embeddings"), exact: try exact.tensor("step/embeddings"),
+      "embeddings")
     for (name, actual) in [
       ("cls", step.terms.classification), ("triplet", step.terms.triplet), ("adv", step.terms.adversarial),
       ("total", step.terms.total),
     ] {
+      // One value each: PyTorch's error on a single number says little; the elementwise bound.
       assertClose(actual, try fx.tensor("step/loss.\(name)"), rtol: 1e-5, atol: 1e-6, "loss \(name)")
     }
     XCTAssertEqual(step.terms.positiveTriplets, try fx.step()["triplet_count"] as? Int)
