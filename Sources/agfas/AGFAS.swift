@@ -9,7 +9,7 @@ struct AGFAS: ParsableCommand {
     abstract: "AG-FAS face anti-spoofing: reconstruct faces with the DFG, train and run OA-Net.",
     subcommands: [
       Frames.self, Align.self, Reconstruct.self, Evaluate.self, Labels.self, Train.self, Predict.self, Inspect.self,
-      Bench.self,
+      Bench.self, Doctor.self,
     ])
 }
 
@@ -28,8 +28,20 @@ enum Entry {
   static func preferPassiveOpenMP() {
     guard getenv("OMP_WAIT_POLICY") == nil else { return }
     setenv("OMP_WAIT_POLICY", "PASSIVE", 1)
+    setenv(passiveMarker, String(getpid()), 1)
     let args = CommandLine.unsafeArgv
     execv("/proc/self/exe", args)
     // execv only returns on failure: carry on with the default policy.
+    unsetenv(passiveMarker)
+  }
+
+  /// Set (to the process id, which execv keeps) beside OMP_WAIT_POLICY when agfas chose
+  /// PASSIVE itself, so `agfas doctor` can tell the user's setting from its own; a child
+  /// process inheriting it has another id.
+  static let passiveMarker = "AGFAS_OMP_WAIT_POLICY_DEFAULTED"
+
+  /// Whether this process runs with the PASSIVE policy agfas chose (the user set none).
+  static var setPassiveOpenMP: Bool {
+    ProcessInfo.processInfo.environment[passiveMarker] == String(getpid())
   }
 }

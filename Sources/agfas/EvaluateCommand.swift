@@ -40,8 +40,8 @@ struct Evaluate: ParsableCommand {
   var reconstructions: String?
   @Option(help: "With --oanet: the domain to evaluate (its test frames).")
   var domain: String?
-  @Option(help: "With --oanet: fp32 or bf16.")
-  var precision = "fp32"
+  @Option(help: "With --oanet: auto, fp32 or bf16; \(autoPrecisionHelp).")
+  var precision = "auto"
   @Option(help: "With --oanet: frames per forward.")
   var batch = 16
   @Option(help: "With --oanet: write the frame scores here (TSV: path, score, label, video).")
@@ -70,7 +70,7 @@ struct Evaluate: ParsableCommand {
       guard data != nil, reconstructions != nil, domain != nil else {
         throw ValidationError("--oanet needs --data, --reconstructions and --domain")
       }
-      _ = try precisionType(precision)
+      try validatePrecision(precision)
       guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
       var isFolder: ObjCBool = false
       if let labels, FileManager.default.fileExists(atPath: labels, isDirectory: &isFolder), !isFolder.boolValue {

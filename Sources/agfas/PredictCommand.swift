@@ -24,8 +24,9 @@ struct Predict: ParsableCommand {
   @Option(help: "P(live) at or above this is labelled live.")
   var threshold: Float = 0.5
 
-  @Option(help: "fp32, or bf16 (about 1.8x faster; P(live) within ~0.01 of fp32).")
-  var precision = "fp32"
+  @Option(
+    help: "auto, fp32, or bf16 (about 1.8x faster where native; P(live) within ~0.01 of fp32); \(autoPrecisionHelp).")
+  var precision = "auto"
 
   @Argument(help: "Aligned face images (PNG/JPEG).")
   var images: [String]
@@ -36,7 +37,7 @@ struct Predict: ParsableCommand {
       throw ValidationError(
         "\(images.count) image(s) but \(reconstruction.count) --reconstruction: give one reconstruction per image")
     }
-    _ = try precisionType(precision)
+    try validatePrecision(precision)
     guard threshold.isFinite, (0...1).contains(threshold) else {
       throw ValidationError("--threshold must be within [0, 1], not \(threshold)")
     }

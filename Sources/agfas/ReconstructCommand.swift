@@ -38,15 +38,15 @@ struct Reconstruct: ParsableCommand {
   var steps = 50
   @Option(help: "pndm or ddim (default: the scheduler config's class).")
   var scheduler: String?
-  @Option(help: "fp32 or bf16.")
-  var precision = "fp32"
+  @Option(help: "auto, fp32 or bf16; \(autoPrecisionHelp).")
+  var precision = "auto"
   @Option(help: "Faces per UNet call.")
   var batch = 1
   @Option(help: "This machine's share: i/n (0-based).")
   var shard = "0/1"
 
   func run() throws {
-    let dtype = try precisionType(precision)
+    try validatePrecision(precision)
     guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
     if let scheduler, !["pndm", "ddim"].contains(scheduler) {
       throw ValidationError("--scheduler must be pndm or ddim, not '\(scheduler)'")
@@ -59,7 +59,8 @@ struct Reconstruct: ParsableCommand {
       stderr("all \(job.items.count) faces of shard \(shard) are already reconstructed in \(output)")
       return
     }
-    stderr("loading the DFG (\(precision)) ...")
+    let dtype = try precisionType(precision)
+    stderr("loading the DFG (\(precisionName(dtype))) ...")
     let pipeline = try DFGPipeline.load(paths, precision: dtype)
     let run = ReconstructionRun(
       pipeline: pipeline, options: .init(strength: strength, steps: steps, scheduler: scheduler), seed: seed,

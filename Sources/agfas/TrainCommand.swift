@@ -1,3 +1,4 @@
+import AGFASEngine
 import AGFASOANet
 import AGFASTraining
 import ArgumentParser
@@ -68,7 +69,10 @@ struct Train: ParsableCommand {
   var learningRate: Float = 1e-3
   @Option(help: "Seed of the initialisation, sampling, flips and dropout.")
   var seed: UInt64 = 0
-  @Option(help: "fp32, or bf16 (bf16 compute over fp32 master weights; about 1.7x faster).")
+  @Option(
+    help:
+      "fp32, bf16 (bf16 compute over fp32 master weights; about 1.7x faster where native) or auto; \(autoPrecisionHelp)."
+  )
   var precision = "fp32"
   @Flag(help: "Continue the run in --out from its last checkpoint.")
   var resume = false
@@ -82,7 +86,7 @@ struct Train: ParsableCommand {
   func validate() throws {
     guard (vit == nil) == (resnet == nil) else { throw ValidationError("--vit and --resnet go together") }
     guard domains == nil || self.protocol == "all" else { throw ValidationError("--domains goes with --protocol all") }
-    _ = try precisionType(precision)
+    try validatePrecision(precision)
     if self.protocol != "all" { _ = try splits() }
   }
 
@@ -111,12 +115,13 @@ struct Train: ParsableCommand {
 
   func run() throws {
     let splits = try self.splits()
+    let computeType = try precisionType(precision)
     let all = self.protocol == "all"
     if all { print("leave-one-out, \(splits.count) runs: \(splits.map(\.description).joined(separator: "  "))") }
     var results: [[String: Any]] = []
     for split in splits {
       let folder = all ? out + "/" + split.folderName : out
-      let progress = try train(split, out: folder)
+      let progress = try train(split, out: folder, computeType: computeType)
       let best =
         progress.bestHTER.map { String(format: "%.4f at iteration %d", $0, progress.bestIteration ?? 0) } ?? "-"
       print("\(split): trained \(progress.iteration) iterations; best validation HTER \(best); outputs in \(folder)")
@@ -154,7 +159,7 @@ struct Train: ParsableCommand {
   }
 
   /// Trains one split into `out` (resuming when --resume) and returns where it ended.
-  func train(_ split: DomainSplit, out: String) throws -> TrainingProgress {
+  func train(_ split: DomainSplit, out: String, computeType: DType) throws -> TrainingProgress {
     let (sourceNames, target) = (split.sources, split.target)
     var modelConfig =
       try config.map { try JSONDecoder().decode(OANetConfig.self, from: Data(contentsOf: URL(fileURLWithPath: $0))) }
@@ -167,7 +172,7 @@ struct Train: ParsableCommand {
     options.perClass = perClass
     options.learningRate = learningRate
     options.seed = seed
-    options.precision = TrainingPrecision(computeType: try precisionType(precision))
+    options.precision = TrainingPrecision(computeType: computeType)
     func frames(_ domain: String, index: Int, lists: [String]) throws -> [TrainingFrame] {
       guard let labels else {
         return try FolderDataset.frames(data: data, reconstructions: reconstructions, domain: domain, index: index)

@@ -29,7 +29,7 @@ final class ReconstructCLITests: XCTestCase {
 
   func testReconstructsATreeLikeTheReferenceAndResumes() throws {
     let fx = try Fixture("pipeline")
-    let first = try reconstruct(["--batch", "2"])
+    let first = try reconstruct(["--batch", "2", "--precision", "fp32"])
     XCTAssertEqual(first.status, 0, first.stderr)
     for (i, rel) in ["live/v1/0.png", "spoof/v2/0.png"].enumerated() {
       let image = try Image(contentsOfFile: out.appendingPathComponent(rel).path)
@@ -61,7 +61,7 @@ final class ReconstructCLITests: XCTestCase {
       missing.stderr)
     let bad = try reconstruct(["--precision", "fp16"])
     XCTAssertNotEqual(bad.status, 0)
-    XCTAssertTrue(bad.stderr.contains("--precision must be fp32 or bf16"), bad.stderr)
+    XCTAssertTrue(bad.stderr.contains("--precision must be auto, fp32 or bf16, not 'fp16'"), bad.stderr)
     let shard = try reconstruct(["--shard", "2/2"])
     XCTAssertTrue(shard.stderr.contains("0 <= i < n"), shard.stderr)
   }

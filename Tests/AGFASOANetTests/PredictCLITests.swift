@@ -1,3 +1,4 @@
+import AGFASEngine
 import AGFASTestSupport
 import Foundation
 import XCTest
@@ -23,9 +24,10 @@ final class PredictCLITests: XCTestCase {
     let expected = try expectedPLive()
     let result = try run([
       path("face0.png"), "--reconstruction", path("rec0.png"), path("face1.png"), "--reconstruction",
-      path("rec1.png"), "--threshold", "0.3",
+      path("rec1.png"), "--threshold", "0.3", "--precision", "fp32",
     ])
     XCTAssertEqual(result.status, 0, result.stderr)
+    XCTAssertFalse(result.stderr.contains("precision auto"), result.stderr)
     let lines = result.stdout.split(separator: "\n")
     XCTAssertEqual(lines.count, 2, result.stdout)
     for (i, line) in lines.enumerated() {
@@ -53,7 +55,36 @@ final class PredictCLITests: XCTestCase {
     }
     let bad = try run([path("face0.png"), "--reconstruction", path("rec0.png"), "--precision", "fp16"])
     XCTAssertNotEqual(bad.status, 0)
-    XCTAssertTrue(bad.stderr.contains("--precision must be fp32 or bf16"), bad.stderr)
+    XCTAssertTrue(bad.stderr.contains("--precision must be auto, fp32 or bf16, not 'fp16'"), bad.stderr)
+  }
+
+  /// auto (the default): bf16 where the CPU has native bf16, else fp32, said in one line on
+  /// stderr. Capped at AVX2 (ONEDNN_MAX_CPU_ISA, read by the child's oneDNN) bf16 would be
+  /// emulated, so auto runs fp32 and matches PyTorch's fp32 as closely as --precision fp32.
+  func testAutoPicksFP32BelowNativeBF16AndSaysWhy() throws {
+    let expected = try expectedPLive()
+    let pairs = [
+      path("face0.png"), "--reconstruction", path("rec0.png"), path("face1.png"), "--reconstruction", path("rec1.png"),
+    ]
+    let capped = try AgfasCLI.run(
+      ["predict", "--oanet", path("model.pth"), "--config", path("oanet_config.json"), "--precision", "auto"] + pairs,
+      environment: ["ONEDNN_MAX_CPU_ISA": "AVX2", "DNNL_MAX_CPU_ISA": nil])
+    XCTAssertEqual(capped.status, 0, capped.stderr)
+    XCTAssertEqual(
+      capped.stderr.split(separator: "\n").filter { $0.hasPrefix("precision auto:") },
+      ["precision auto: fp32 (bf16 would be emulated by the engine here: no AVX512_BF16 at AVX2)"], capped.stderr)
+    for (i, line) in capped.stdout.split(separator: "\n").enumerated() {
+      let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+      XCTAssertEqual(try XCTUnwrap(json["p_live"] as? Double), try XCTUnwrap(expected?[i]), accuracy: 1e-5, "pair \(i)")
+    }
+
+    let byDefault = try run(pairs)
+    XCTAssertEqual(byDefault.status, 0, byDefault.stderr)
+    let choice = ComputeBackend.autoPrecision
+    let picked = choice.dtype == .bfloat16 ? "bf16" : "fp32"
+    XCTAssertEqual(
+      byDefault.stderr.split(separator: "\n").filter { $0.hasPrefix("precision auto:") },
+      ["precision auto: \(picked) (\(choice.reason))"], byDefault.stderr)
   }
 
   func testReportsMissingFilesMismatchedSizesAndKeys() throws {

@@ -20,12 +20,18 @@ public enum AgfasCLI {
     return dir.appendingPathComponent("agfas")
   }
 
-  /// Runs `agfas args...` to completion; both streams are drained concurrently so a chatty
-  /// command cannot block on a full pipe.
-  public static func run(_ args: [String]) throws -> Result {
+  /// Runs `agfas args...` to completion, with `environment` added to (or, with a nil value,
+  /// removed from) this process's; both streams are drained concurrently so a chatty command
+  /// cannot block on a full pipe.
+  public static func run(_ args: [String], environment: [String: String?] = [:]) throws -> Result {
     let p = Process()
     p.executableURL = executable
     p.arguments = args
+    if !environment.isEmpty {
+      var env = ProcessInfo.processInfo.environment
+      for (name, value) in environment { env[name] = value }
+      p.environment = env
+    }
     let (out, err) = (Pipe(), Pipe())
     p.standardOutput = out
     p.standardError = err

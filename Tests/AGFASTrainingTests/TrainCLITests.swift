@@ -43,9 +43,16 @@ final class TrainCLITests: XCTestCase {
     let bf16 = try AgfasCLI.run(protocolArgs + ["--resume", "--precision", "bf16"])
     XCTAssertNotEqual(bf16.status, 0)
     XCTAssertTrue(bf16.stderr.contains("precision bf16"), bf16.stderr)
+    // auto where bf16 would be emulated (oneDNN capped at AVX2) is fp32: the same recipe, said once.
+    let auto = try AgfasCLI.run(
+      protocolArgs + ["--resume", "--precision", "auto"], environment: ["ONEDNN_MAX_CPU_ISA": "AVX2"])
+    XCTAssertEqual(auto.status, 0, auto.stderr)
+    XCTAssertEqual(
+      auto.stderr.split(separator: "\n").filter { $0.hasPrefix("precision auto:") },
+      ["precision auto: fp32 (bf16 would be emulated by the engine here: no AVX512_BF16 at AVX2)"], auto.stderr)
     let fp16 = try AgfasCLI.run(args + ["--precision", "fp16"])
     XCTAssertNotEqual(fp16.status, 0)
-    XCTAssertTrue(fp16.stderr.contains("--precision must be fp32 or bf16, not 'fp16'"), fp16.stderr)
+    XCTAssertTrue(fp16.stderr.contains("--precision must be auto, fp32 or bf16, not 'fp16'"), fp16.stderr)
   }
 
   /// --protocol all: the four leave-one-out runs, each in its own folder, then the summary;
@@ -107,7 +114,8 @@ final class TrainCLITests: XCTestCase {
     let (json, tsv, json2) = (out + "/eval.json", out + "/scores.tsv", out + "/eval2.json")
     let evaluated = try AgfasCLI.run([
       "evaluate", "--oanet", out + "/best.safetensors", "--config", out + "/config.json", "--data", data.data,
-      "--reconstructions", data.reconstructions, "--domain", "M", "--json", json, "--scores-out", tsv,
+      "--reconstructions", data.reconstructions, "--domain", "M", "--json", json, "--scores-out", tsv, "--precision",
+      "fp32",
     ])
     XCTAssertEqual(evaluated.status, 0, evaluated.stderr)
     XCTAssertTrue(evaluated.stderr.contains("scored 12/12 frames"), evaluated.stderr)

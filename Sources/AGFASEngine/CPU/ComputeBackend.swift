@@ -16,9 +16,33 @@ public enum ComputeBackend {
     case engineEmulated = "emulated by the engine"
   }
 
-  /// The instruction-set level oneDNN dispatches to (capped by `ONEDNN_MAX_CPU_ISA`).
+  /// The instruction-set level oneDNN dispatches to (capped by `ONEDNN_MAX_CPU_ISA`), in
+  /// words with the name `ONEDNN_MAX_CPU_ISA` takes, e.g. "AVX-512 with bf16
+  /// (AVX512_CORE_BF16)" or "AVX2".
   public static var isa: String {
-    String(cString: dnnl_cpu_isa2str(dnnl_get_effective_cpu_isa()))
+    isaName(String(cString: dnnl_cpu_isa2str(dnnl_get_effective_cpu_isa())))
+  }
+
+  /// oneDNN's name of a level ("cpu_isa_avx512_core_bf16") as `isa` gives it.
+  static func isaName(_ oneDNNName: String) -> String {
+    guard oneDNNName.hasPrefix("cpu_isa_") else { return oneDNNName }
+    let name = oneDNNName.dropFirst("cpu_isa_".count).uppercased()
+    let words = [
+      "SSE41": "SSE4.1", "AVX2_VNNI": "AVX2 with VNNI", "AVX512_CORE": "AVX-512",
+      "AVX512_CORE_VNNI": "AVX-512 with VNNI", "AVX512_CORE_BF16": "AVX-512 with bf16",
+      "AVX512_CORE_AMX": "AVX-512 with bf16 and AMX",
+    ]
+    return words[name].map { "\($0) (\(name))" } ?? name
+  }
+
+  /// The variable capping oneDNN's instruction-set level and its value, e.g.
+  /// ("ONEDNN_MAX_CPU_ISA", "AVX2"); nil when neither it nor the older `DNNL_MAX_CPU_ISA` is
+  /// set. oneDNN reads it once, when it first dispatches.
+  public static var isaCap: (variable: String, value: String)? {
+    for name in ["ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA"] {
+      if let value = ProcessInfo.processInfo.environment[name], !value.isEmpty { return (name, value) }
+    }
+    return nil
   }
 
   /// Whether the level includes the bf16 instructions (AVX512_BF16; AMX implies them).
@@ -31,6 +55,27 @@ public enum ComputeBackend {
   public static var bf16: BF16Support {
     if DNNLContext.shared.emulatesBF16 { return .engineEmulated }
     return hasBF16Instructions ? .native : .oneDNNEmulated
+  }
+
+  /// What `--precision auto` computes in, and why in a few words.
+  public struct PrecisionChoice: Sendable, Equatable {
+    public let dtype: DType
+    /// E.g. "this CPU has native bf16: AVX-512 with bf16 (AVX512_CORE_BF16)".
+    public let reason: String
+  }
+
+  /// bf16 where this CPU computes it natively (AVX512_BF16 or AMX at the level oneDNN uses),
+  /// fp32 where bf16 would only be emulated and so no faster.
+  public static var autoPrecision: PrecisionChoice { autoPrecision(bf16: bf16, isa: isa) }
+
+  /// The `autoPrecision` decision for a given bf16 support at instruction-set level `isa`.
+  public static func autoPrecision(bf16: BF16Support, isa: String) -> PrecisionChoice {
+    switch bf16 {
+    case .native:
+      PrecisionChoice(dtype: .bfloat16, reason: "this CPU has native bf16: \(isa)")
+    case .oneDNNEmulated, .engineEmulated:
+      PrecisionChoice(dtype: .float32, reason: "bf16 would be \(bf16.rawValue) here: no AVX512_BF16 at \(isa)")
+    }
   }
 
   /// oneDNN's version, e.g. "2.6.3".

@@ -22,9 +22,13 @@ final class DNNLContext: @unchecked Sendable {
     var engine: dnnl_engine_t?
     var stream: dnnl_stream_t?
     let s1 = dnnl_engine_create(&engine, dnnl_cpu, 0)
-    precondition(s1 == dnnl_success, "oneDNN: could not create the CPU engine (status \(s1.rawValue))")
+    precondition(
+      s1 == dnnl_success,
+      "oneDNN: could not create the CPU engine: \(BackendFailure.Reason(oneDNNStatus: Int(s1.rawValue)).words)")
     let s2 = dnnl_stream_create(&stream, engine, dnnl_stream_default_flags.rawValue)
-    precondition(s2 == dnnl_success, "oneDNN: could not create a stream (status \(s2.rawValue))")
+    precondition(
+      s2 == dnnl_success,
+      "oneDNN: could not create a stream: \(BackendFailure.Reason(oneDNNStatus: Int(s2.rawValue)).words)")
     self.engine = engine!
     self.stream = stream!
     emulatesBF16 = !oneDNNHasBF16Kernels(engine!)
@@ -39,11 +43,51 @@ final class DNNLContext: @unchecked Sendable {
   }
 }
 
-/// Throws a `TensorError.backend` naming the op and the oneDNN call when `status` is an error.
+/// Throws a `TensorError.backend` naming the op, the oneDNN call, the data type (`dataType`:
+/// "bf16", "fp32", worked out only on failure) and the instruction-set level when `status` is an
+/// error.
 @inline(__always)
-func dnnlCheck(_ status: dnnl_status_t, _ op: String, _ call: String) throws {
+func dnnlCheck(
+  _ status: dnnl_status_t, _ op: String, _ call: String, dataType: @autoclosure () -> String? = nil
+) throws {
   if status != dnnl_success {
-    throw TensorError.backend(op: op, call: call, status: Int(status.rawValue))
+    throw TensorError.backend(backendFailure(status, op, call, dataType: dataType()))
+  }
+}
+
+/// The failure `dnnlCheck` throws, with the level oneDNN runs at and its cap read now.
+func backendFailure(_ status: dnnl_status_t, _ op: String, _ call: String, dataType: String?) -> BackendFailure {
+  BackendFailure(
+    op: op, call: call, reason: .init(oneDNNStatus: Int(status.rawValue)), dataType: dataType,
+    isa: ComputeBackend.isa, isaCap: ComputeBackend.isaCap.map { "\($0.variable)=\($0.value)" })
+}
+
+/// The data type a primitive computes in, for messages: bf16 if any of `types` is bf16, else
+/// fp32 if any is fp32.
+func computeTypeName(_ types: [dnnl_data_type_t]) -> String? {
+  if types.contains(dnnl_bf16) { return "bf16" }
+  if types.contains(dnnl_f32) { return "fp32" }
+  return nil
+}
+
+/// The data types of the memory descriptors in an op descriptor (`desc` points at a
+/// dnnl_*_desc_t, which all begin with their primitive kind): for error messages.
+func dataTypes(ofOpDesc desc: UnsafeRawPointer) -> [dnnl_data_type_t] {
+  func types<D>(_ type: D.Type, _ fields: (D) -> [dnnl_memory_desc_t]) -> [dnnl_data_type_t] {
+    fields(desc.assumingMemoryBound(to: D.self).pointee).map(\.data_type)
+  }
+  switch desc.load(as: dnnl_primitive_kind_t.self) {
+  case dnnl_convolution:
+    return types(dnnl_convolution_desc_t.self) {
+      [$0.src_desc, $0.diff_src_desc, $0.weights_desc, $0.diff_weights_desc, $0.dst_desc, $0.diff_dst_desc]
+    }
+  case dnnl_matmul: return types(dnnl_matmul_desc_t.self) { [$0.src_desc, $0.weights_desc, $0.dst_desc] }
+  case dnnl_eltwise: return types(dnnl_eltwise_desc_t.self) { [$0.data_desc, $0.diff_data_desc] }
+  case dnnl_pooling_v2:
+    return types(dnnl_pooling_v2_desc_t.self) { [$0.src_desc, $0.diff_src_desc, $0.dst_desc, $0.diff_dst_desc] }
+  case dnnl_softmax_v2:
+    return types(dnnl_softmax_v2_desc_t.self) { [$0.src_desc, $0.diff_src_desc, $0.dst_desc, $0.diff_dst_desc] }
+  default: return []
   }
 }
 
@@ -112,7 +156,9 @@ final class DNNLPrimitive: @unchecked Sendable {
   ) throws {
     let ctx = DNNLContext.shared
     var pd: dnnl_primitive_desc_t?
-    try dnnlCheck(dnnl_primitive_desc_create(&pd, desc, attr, ctx.engine, hint?.pd), op, "primitive_desc_create")
+    try dnnlCheck(
+      dnnl_primitive_desc_create(&pd, desc, attr, ctx.engine, hint?.pd), op, "primitive_desc_create",
+      dataType: computeTypeName(dataTypes(ofOpDesc: desc)))
     var prim: dnnl_primitive_t?
     try dnnlCheck(dnnl_primitive_create(&prim, pd), op, "primitive_create")
     self.pd = pd!
@@ -190,7 +236,8 @@ func dnnlReorder(
     var s = src.md
     var d = dst.md
     try dnnlCheck(
-      dnnl_reorder_primitive_desc_create(&pd, &s, ctx.engine, &d, ctx.engine, nil), op, "reorder_primitive_desc_create")
+      dnnl_reorder_primitive_desc_create(&pd, &s, ctx.engine, &d, ctx.engine, nil), op, "reorder_primitive_desc_create",
+      dataType: computeTypeName([s.data_type, d.data_type]))
     return try DNNLPrimitive(op: op, pd: pd!)
   }
   try prim.execute([(DNNL_ARG_FROM, src, srcPtr), (DNNL_ARG_TO, dst, dstPtr)])
