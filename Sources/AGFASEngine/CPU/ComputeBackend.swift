@@ -97,7 +97,8 @@ public enum ComputeBackend {
   }
 
   /// Runs `body` and returns, with its result, the oneDNN implementation of every primitive
-  /// it ran, as "op: implementation" (e.g. "conv2d: brgconv:avx512_core"): what tests read to
+  /// it ran, as "op: implementation" (e.g. "conv2d: brgconv:avx512_core"; a reorder under the
+  /// op that asked for it, e.g. "relayout: jit:uni"): what tests read to
   /// prove that no reference kernel runs on a hot path.
   public static func recordingKernels<T>(_ body: () throws -> T) rethrows -> (result: T, kernels: Set<String>) {
     kernelLog.withLock { $0 = [] }

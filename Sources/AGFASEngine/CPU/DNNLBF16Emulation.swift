@@ -87,7 +87,8 @@ extension DNNLPrimitive {
   /// Runs a primitive built in fp32 on bf16 arguments: every argument whose descriptor
   /// differs from the one the primitive expects goes through an fp32 scratch buffer, read
   /// into it before (inputs) or written back from it after (outputs) the run.
-  func executeConvertingBF16(_ args: [(Int32, DNNLMemoryDesc, UnsafeMutableRawPointer)]) throws {
+  func executeConvertingBF16(_ args: [(Int32, DNNLMemoryDesc, UnsafeMutableRawPointer)], caller: String?) throws {
+    let op = caller ?? op
     var converted = args
     var writeBack: [(scratch: TensorStorage, from: DNNLMemoryDesc, to: DNNLMemoryDesc, ptr: UnsafeMutableRawPointer)] =
       []
@@ -105,7 +106,7 @@ extension DNNLPrimitive {
       converted[i] = (arg, expected, scratch.raw)
     }
     try withExtendedLifetime(scratches) {
-      try run(converted)
+      try run(converted, caller: op)
       for w in writeBack { try dnnlReorder(from: w.from, w.scratch.raw, to: w.to, w.ptr, op: op) }
     }
   }

@@ -182,17 +182,19 @@ final class DNNLPrimitive: @unchecked Sendable {
 
   /// Runs the primitive on raw buffers: each argument is (DNNL_ARG_*, descriptor, pointer).
   /// Arguments given in bf16 to a primitive built in fp32 (bf16 emulation) are converted.
-  func execute(_ args: [(Int32, DNNLMemoryDesc, UnsafeMutableRawPointer)]) throws {
+  /// `caller` names the op in `ComputeBackend.recordingKernels` where it is not the one that
+  /// built the primitive (a cached reorder serves many ops).
+  func execute(_ args: [(Int32, DNNLMemoryDesc, UnsafeMutableRawPointer)], caller: String? = nil) throws {
     if DNNLContext.shared.emulatesBF16 && args.contains(where: { $0.1.md.data_type == dnnl_bf16 }) {
-      try executeConvertingBF16(args)
+      try executeConvertingBF16(args, caller: caller)
     } else {
-      try run(args)
+      try run(args, caller: caller)
     }
   }
 
-  func run(_ args: [(Int32, DNNLMemoryDesc, UnsafeMutableRawPointer)]) throws {
+  func run(_ args: [(Int32, DNNLMemoryDesc, UnsafeMutableRawPointer)], caller: String? = nil) throws {
     if ComputeBackend.recording.load(ordering: .relaxed) {
-      let entry = "\(op): \(implementation)"
+      let entry = "\(caller ?? op): \(implementation)"
       ComputeBackend.kernelLog.withLock { _ = $0.insert(entry) }
     }
     let ctx = DNNLContext.shared
@@ -240,7 +242,7 @@ func dnnlReorder(
       dataType: computeTypeName([s.data_type, d.data_type]))
     return try DNNLPrimitive(op: op, pd: pd!)
   }
-  try prim.execute([(DNNL_ARG_FROM, src, srcPtr), (DNNL_ARG_TO, dst, dstPtr)])
+  try prim.execute([(DNNL_ARG_FROM, src, srcPtr), (DNNL_ARG_TO, dst, dstPtr)], caller: op)
 }
 
 /// A cache key for a memory descriptor: its raw bytes (dims, type, format, strides/blocking).
