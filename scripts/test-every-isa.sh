@@ -19,7 +19,7 @@ for level in "${levels[@]}"; do
   name=${level:-host}
   echo "=== tests at ${level:+ONEDNN_MAX_CPU_ISA=}${name}"
   # The level oneDNN really uses: a cap it does not know would be ignored silently.
-  ONEDNN_MAX_CPU_ISA=$level .build/debug/agfas doctor | grep -E '^(isa|bf16)' || true
+  ONEDNN_MAX_CPU_ISA=$level .build/debug/agfas doctor | grep -E '^(ISA level|bf16 )' || true
   start=$SECONDS
   if ONEDNN_MAX_CPU_ISA=$level swift test --skip-build --disable-swift-testing "$@"; then
     result[$name]="passed"

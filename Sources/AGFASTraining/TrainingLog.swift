@@ -12,7 +12,7 @@ public final class TrainingLog {
     self.path = path
     let fm = FileManager.default
     if iteration == 0 || !fm.fileExists(atPath: path) {
-      fm.createFile(atPath: path, contents: nil)
+      try Data().write(to: URL(fileURLWithPath: path))
     } else {
       let text = try String(contentsOfFile: path, encoding: .utf8)
       let kept = text.split(separator: "\n").filter { line in
