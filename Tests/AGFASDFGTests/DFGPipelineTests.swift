@@ -27,7 +27,7 @@ final class DFGPipelineTests: XCTestCase {
       DFGModelPaths(models: Self.fixtures.appendingPathComponent("models").path), precision: precision)
   }
 
-  func psnr(_ a: Tensor, _ b: Tensor) -> Double {
+  static func psnr(_ a: Tensor, _ b: Tensor) -> Double {
     let (x, y) = (a.toArray(), b.toArray())
     let mse = zip(x, y).reduce(0.0) { $0 + Double(($1.0 - $1.1) * ($1.0 - $1.1)) } / Double(x.count)
     return mse == 0 ? .infinity : 10 * log10(255 * 255 / mse)
@@ -53,7 +53,7 @@ final class DFGPipelineTests: XCTestCase {
         try decoded.sliced(axis: 0, start: i, end: i + 1), expected, rtol: 1e-3, atol: 1e-3, "face \(i) decoded")
       let image = try images[i].tensor(normalized: .zeroToOne) * 255
       let reference = try fx.file.tensor("face\(i)/image")
-      let quality = psnr(image, reference)
+      let quality = Self.psnr(image, reference)
       XCTAssertGreaterThanOrEqual(quality, 40, "face \(i) PSNR \(quality) dB")
     }
   }
@@ -72,7 +72,7 @@ final class DFGPipelineTests: XCTestCase {
     let decoded = try pipeline.reconstruct(faces, seeds: decode([UInt64].self, "seeds"))
     let images = try Image.images(fromBatch: decoded)
     for i in 0..<2 {
-      let quality = psnr(try images[i].tensor(normalized: .zeroToOne) * 255, try fx.file.tensor("face\(i)/image"))
+      let quality = Self.psnr(try images[i].tensor(normalized: .zeroToOne) * 255, try fx.file.tensor("face\(i)/image"))
       // bf16 keeps ~3 significant digits through 41 steps: the bar for bf16 vs fp32 is 35 dB.
       XCTAssertGreaterThanOrEqual(quality, 35, "bf16 face \(i) PSNR \(quality) dB")
     }

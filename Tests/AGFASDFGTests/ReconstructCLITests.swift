@@ -45,6 +45,33 @@ final class ReconstructCLITests: XCTestCase {
     XCTAssertTrue(again.stderr.contains("already reconstructed"), again.stderr)
   }
 
+  /// bf16 on a CPU without bf16 kernels (oneDNN capped at AVX2: the engine emulates them)
+  /// stays within bf16's bar of the fp32 reference; `auto` picks fp32 there and says why.
+  func testBF16ReconstructsOnAVX2WithinBF16Tolerance() throws {
+    let fx = try Fixture("pipeline")
+    let avx2 = ["ONEDNN_MAX_CPU_ISA": "AVX2"]
+    let bf16 = try AgfasCLI.run(
+      [
+        "reconstruct", "--models", fixtures.appendingPathComponent("models").path, "--input",
+        fixtures.appendingPathComponent("faces").path, "--output", out.path, "--seed", "7", "--precision", "bf16",
+      ], environment: avx2)
+    XCTAssertEqual(bf16.status, 0, bf16.stderr)
+    for (i, rel) in ["live/v1/0.png", "spoof/v2/0.png"].enumerated() {
+      let image = try Image(contentsOfFile: out.appendingPathComponent(rel).path)
+      let quality = DFGPipelineTests.psnr(
+        try image.tensor(normalized: .zeroToOne) * 255, try fx.file.tensor("cli\(i)/image"))
+      XCTAssertGreaterThanOrEqual(quality, 35, "bf16 at AVX2, \(rel): PSNR \(quality) dB")
+    }
+    let auto = try AgfasCLI.run(
+      [
+        "reconstruct", "--models", fixtures.appendingPathComponent("models").path, "--input",
+        fixtures.appendingPathComponent("faces").path, "--output", out.path + "-auto", "--seed", "7",
+      ], environment: avx2)
+    defer { try? FileManager.default.removeItem(atPath: out.path + "-auto") }
+    XCTAssertEqual(auto.status, 0, auto.stderr)
+    XCTAssertEqual(auto.stderr.components(separatedBy: "precision auto: fp32").count - 1, 1, auto.stderr)
+  }
+
   func testShardsSplitTheTree() throws {
     XCTAssertEqual(try reconstruct(["--shard", "1/2"]).status, 0)
     let written = FileManager.default.enumerator(atPath: out.path)?.compactMap { $0 as? String }.filter {

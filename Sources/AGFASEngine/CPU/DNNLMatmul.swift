@@ -32,7 +32,8 @@ func dnnlLinear(_ a: MatrixView, weight: Tensor, bias: Tensor?, into c: MatrixVi
       let source = weight.roundedForKernel(compute: a.dtype)
       let s = TensorStorage(byteCount: packed.byteSize)
       try withExtendedLifetime(source) {
-        try dnnlReorder(from: MatrixView(source, transposed: true).desc(), source.storage.raw, to: packed, s.raw, op: op)
+        try dnnlReorder(
+          from: MatrixView(source, transposed: true).desc(), source.storage.raw, to: packed, s.raw, op: op)
       }
       return s
     }

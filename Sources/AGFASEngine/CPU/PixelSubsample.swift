@@ -11,8 +11,10 @@ extension Tensor {
     let (oh, ow) = ((h - 1) / stride[0] + 1, (w - 1) / stride[1] + 1)
     let out = Tensor.empty([n, c, oh, ow], dtype: dtype, layout: .channelsLast)
     copyPixels(n: n, rows: oh, cols: ow, bytes: c * dtype.byteSize) { b, i, j in
-      (storage.raw + ((b * h + i * stride[0]) * w + j * stride[1]) * c * dtype.byteSize,
-        out.storage.raw + ((b * oh + i) * ow + j) * c * dtype.byteSize)
+      (
+        storage.raw + ((b * h + i * stride[0]) * w + j * stride[1]) * c * dtype.byteSize,
+        out.storage.raw + ((b * oh + i) * ow + j) * c * dtype.byteSize
+      )
     }
     return out
   }
@@ -24,8 +26,10 @@ extension Tensor {
     let out = Tensor.empty([n, c, h, w], dtype: dtype, layout: .channelsLast)
     memset(out.storage.raw, 0, out.count * dtype.byteSize)
     copyPixels(n: n, rows: oh, cols: ow, bytes: c * dtype.byteSize) { b, i, j in
-      (storage.raw + ((b * oh + i) * ow + j) * c * dtype.byteSize,
-        out.storage.raw + ((b * h + i * stride[0]) * w + j * stride[1]) * c * dtype.byteSize)
+      (
+        storage.raw + ((b * oh + i) * ow + j) * c * dtype.byteSize,
+        out.storage.raw + ((b * h + i * stride[0]) * w + j * stride[1]) * c * dtype.byteSize
+      )
     }
     return out
   }

@@ -26,7 +26,9 @@ func softmaxRowsBackward(
   let gi = try rowsDesc(rows, cols, gradInputType)
   let prim = try softmaxBackwardPrimitive(p, go, gi)
   if !prim.isReference {
-    try prim.execute([(DNNL_ARG_DST, p, probs), (DNNL_ARG_DIFF_DST, go, gradOutput), (DNNL_ARG_DIFF_SRC, gi, gradInput)])
+    try prim.execute([
+      (DNNL_ARG_DST, p, probs), (DNNL_ARG_DIFF_DST, go, gradOutput), (DNNL_ARG_DIFF_SRC, gi, gradInput),
+    ])
     return
   }
   // oneDNN has only its reference kernel here (AVX2): the engine's own, in fp32.
@@ -39,7 +41,9 @@ func softmaxRowsBackward(
     SoftmaxLoops.backwardRows(
       p32.pointer, go32.pointer, out.assumingMemoryBound(to: Float.self), rows: rows, cols: cols, log: false)
   }
-  if let gi32 { try dnnlReorder(from: rowsDesc(rows, cols, .float32), gi32.raw, to: gi, gradInput, op: "softmax backward") }
+  if let gi32 {
+    try dnnlReorder(from: rowsDesc(rows, cols, .float32), gi32.raw, to: gi, gradInput, op: "softmax backward")
+  }
 }
 
 /// `count` values at `ptr` as fp32: the buffer itself, or a widened copy of bf16 ones.
