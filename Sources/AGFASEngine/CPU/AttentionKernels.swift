@@ -46,7 +46,7 @@ func attentionForward(
         // oneDNN's fp32-to-bf16 softmax rounds inside the row (exp, then the quotient); the
         // reference rounds each probability once, from fp32 (docs/engine.md).
         try softmaxRows(scoresPtr, .float32, into: scoresPtr, .float32, rows: rows, cols: s)
-        try dnnlReorder(from: rowsDesc(rows, s, .float32), scoresPtr, to: rowsDesc(rows, s, dtype), probsPtr, op: op)
+        narrowToBF16(scoresPtr, into: probsPtr, count: rows * s)
       }
       try dnnlMatmul(
         MatrixView(contiguous: matrices, rows: l, cols: s, dtype: dtype, base: probsPtr), part[2], into: part[3],
@@ -107,8 +107,7 @@ func attentionBackward(
       // oneDNN's softmax backward reads the probabilities in dP's type: bf16 ones widen.
       var p32 = pc.base
       if let widened {
-        try dnnlReorder(
-          from: rowsDesc(rows, s, dtype), pc.base, to: rowsDesc(rows, s, .float32), widened.raw, op: op)
+        widenBF16(pc.base, into: widened.raw, count: rows * s)
         p32 = widened.raw
       }
       let dsPtr = ds?.raw ?? dp.raw

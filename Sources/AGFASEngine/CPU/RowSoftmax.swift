@@ -41,9 +41,7 @@ func softmaxRowsBackward(
     SoftmaxLoops.backwardRows(
       p32.pointer, go32.pointer, out.assumingMemoryBound(to: Float.self), rows: rows, cols: cols, log: false)
   }
-  if let gi32 {
-    try dnnlReorder(from: rowsDesc(rows, cols, .float32), gi32.raw, to: gi, gradInput, op: "softmax backward")
-  }
+  if let gi32 { narrowToBF16(gi32.raw, into: gradInput, count: n) }
 }
 
 /// `count` values at `ptr` as fp32: the buffer itself, or a widened copy of bf16 ones.
@@ -52,11 +50,8 @@ private func widened(
 ) -> (pointer: UnsafePointer<Float>, storage: TensorStorage?) {
   if dtype == .float32 { return (UnsafePointer(ptr.assumingMemoryBound(to: Float.self)), nil) }
   let storage = TensorStorage(byteCount: count * 4)
-  let (src, dst) = (ptr.assumingMemoryBound(to: UInt16.self), storage.raw.assumingMemoryBound(to: Float.self))
-  parallelFor(count, grain: 1 << 16) { r in
-    for i in r { dst[i] = BFloat16.float(src[i]) }
-  }
-  return (UnsafePointer(dst), storage)
+  widenBF16(ptr, into: storage.raw, count: count)
+  return (UnsafePointer(storage.raw.assumingMemoryBound(to: Float.self)), storage)
 }
 
 /// A dense [rows, cols] descriptor.
