@@ -135,23 +135,3 @@ extension DNNLPrimitive {
     return [dnnl_backward, dnnl_backward_data, dnnl_backward_weights, dnnl_backward_bias].contains(prop)
   }
 }
-
-// Same layout, other dtype: the common case of the conversions above. oneDNN 2.6's reorder
-// for it is a scalar loop (`simple:any`) that made emulated bf16 attention 40x slower than
-// fp32; these vectorise.
-
-/// Widens `count` bf16 values to fp32 (exact).
-func widenBF16(_ src: UnsafeMutableRawPointer, into dst: UnsafeMutableRawPointer, count: Int) {
-  let (s, d) = (src.assumingMemoryBound(to: UInt16.self), dst.assumingMemoryBound(to: UInt32.self))
-  parallelFor(count, grain: 1 << 16) { r in
-    for i in r { d[i] = UInt32(s[i]) << 16 }
-  }
-}
-
-/// Rounds `count` fp32 values to bf16, to nearest even (BFloat16.bits; NaN stays NaN).
-func narrowToBF16(_ src: UnsafeMutableRawPointer, into dst: UnsafeMutableRawPointer, count: Int) {
-  let (s, d) = (src.assumingMemoryBound(to: Float.self), dst.assumingMemoryBound(to: UInt16.self))
-  parallelFor(count, grain: 1 << 16) { r in
-    for i in r { d[i] = BFloat16.bits(s[i]) }
-  }
-}

@@ -104,27 +104,23 @@ extension Tensor {
 
   /// Copies storage-order values into `dst`, widening bf16.
   func loadFloats(into dst: UnsafeMutableBufferPointer<Float>) {
+    guard count > 0 else { return }
     switch dtype {
     case .float32:
       dst.baseAddress!.update(from: floats().baseAddress!, count: count)
     case .bfloat16:
-      let src = bf16Bits()
-      parallelFor(count, grain: 1 << 16) { r in
-        for i in r { dst[i] = BFloat16.float(src[i]) }
-      }
+      widenBF16(storage.raw, into: dst.baseAddress!, count: count)
     }
   }
 
   /// Writes storage-order values from `src`, rounding to bf16 if needed.
   func storeFloats(_ src: UnsafeBufferPointer<Float>) {
+    guard count > 0 else { return }
     switch dtype {
     case .float32:
       floats().baseAddress!.update(from: src.baseAddress!, count: count)
     case .bfloat16:
-      let dst = bf16Bits()
-      parallelFor(count, grain: 1 << 16) { r in
-        for i in r { dst[i] = BFloat16.bits(src[i]) }
-      }
+      narrowToBF16(src.baseAddress!, into: storage.raw, count: count)
     }
   }
 

@@ -42,17 +42,9 @@ extension Tensor {
     let out = Tensor.empty(shape, dtype: dtype, layout: layout)
     switch (self.dtype, dtype) {
     case (.float32, .bfloat16):
-      let src = floats()
-      let dst = out.bf16Bits()
-      parallelFor(count, grain: 1 << 16) { r in
-        for i in r { dst[i] = BFloat16.bits(src[i]) }
-      }
+      narrowToBF16(storage.raw, into: out.storage.raw, count: count)
     case (.bfloat16, .float32):
-      let src = bf16Bits()
-      let dst = out.floats()
-      parallelFor(count, grain: 1 << 16) { r in
-        for i in r { dst[i] = BFloat16.float(src[i]) }
-      }
+      widenBF16(storage.raw, into: out.storage.raw, count: count)
     default:
       break
     }
