@@ -22,6 +22,8 @@ struct Doctor: ParsableCommand {
     var isa: String
     /// "ONEDNN_MAX_CPU_ISA=AVX2" when the level is capped by the environment.
     var isaCap: String?
+    /// "ONEDNN_MAX_CPU_ISA=FOO" when the variable is set but oneDNN runs at another level.
+    var isaCapIgnored: String?
     var oneDNNVersion: String
     var bf16: String
     var autoPrecision: String
@@ -36,6 +38,7 @@ struct Doctor: ParsableCommand {
       case cpuModel = "cpu_model"
       case isa
       case isaCap = "isa_cap"
+      case isaCapIgnored = "isa_cap_ignored"
       case oneDNNVersion = "onednn_version"
       case bf16
       case autoPrecision = "auto_precision"
@@ -52,6 +55,7 @@ struct Doctor: ParsableCommand {
       try c.encode(cpuModel, forKey: .cpuModel)
       try c.encode(isa, forKey: .isa)
       try c.encode(isaCap, forKey: .isaCap)
+      try c.encode(isaCapIgnored, forKey: .isaCapIgnored)
       try c.encode(oneDNNVersion, forKey: .oneDNNVersion)
       try c.encode(bf16, forKey: .bf16)
       try c.encode(autoPrecision, forKey: .autoPrecision)
@@ -69,7 +73,9 @@ struct Doctor: ParsableCommand {
       let userWaitPolicy = Entry.setPassiveOpenMP ? nil : waitPolicy
       return Report(
         cpuModel: ComputeBackend.cpuModel, isa: ComputeBackend.isa,
-        isaCap: ComputeBackend.isaCap.map { "\($0.variable)=\($0.value)" }, oneDNNVersion: ComputeBackend.oneDNNVersion,
+        isaCap: ComputeBackend.isaCap.map { "\($0.variable)=\($0.value)" },
+        isaCapIgnored: ComputeBackend.isaCapIgnored.map { "\($0.variable)=\($0.value)" },
+        oneDNNVersion: ComputeBackend.oneDNNVersion,
         bf16: ComputeBackend.bf16.rawValue, autoPrecision: precisionName(choice.dtype),
         autoPrecisionReason: choice.reason, threads: ComputeBackend.threads, ompWaitPolicy: userWaitPolicy,
         ompWaitPolicyInEffect: waitPolicy, ompNumThreads: env["OMP_NUM_THREADS"])
@@ -78,7 +84,13 @@ struct Doctor: ParsableCommand {
     var lines: [(String, String)] {
       var rows: [(String, String)] = [
         ("CPU", cpuModel),
-        ("ISA level", isa + (isaCap.map { ", capped by \($0)" } ?? "")),
+        (
+          "ISA level",
+          isa + (isaCap.map { ", capped by \($0)" } ?? "")
+            + (isaCapIgnored.map {
+              "; \($0) has no effect (a level above this CPU, ALL, or a name oneDNN does not know)"
+            } ?? "")
+        ),
         ("oneDNN", oneDNNVersion),
         ("bf16", bf16),
         ("--precision auto", "\(autoPrecision) (\(autoPrecisionReason))"),

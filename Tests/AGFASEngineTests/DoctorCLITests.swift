@@ -20,7 +20,7 @@ final class DoctorCLITests: XCTestCase {
     XCTAssertEqual(json["auto_precision_reason"] as? String, ComputeBackend.autoPrecision.reason)
     XCTAssertEqual(json["onednn_version"] as? String, ComputeBackend.oneDNNVersion)
     XCTAssertEqual(json["threads"] as? Int, ComputeBackend.threads)
-    for key in ["cpu_model", "isa_cap", "omp_wait_policy", "omp_wait_policy_in_effect", "omp_num_threads"] {
+    for key in ["cpu_model", "isa_cap", "isa_cap_ignored", "omp_wait_policy", "omp_wait_policy_in_effect", "omp_num_threads"] {
       XCTAssertTrue(json.keys.contains(key), key)
     }
   }
@@ -32,6 +32,16 @@ final class DoctorCLITests: XCTestCase {
     XCTAssertEqual(json["bf16"] as? String, "emulated by the engine")
     XCTAssertEqual(json["auto_precision"] as? String, "fp32")
     XCTAssertTrue((json["auto_precision_reason"] as? String ?? "").contains("no AVX512_BF16"), "\(json)")
+  }
+
+  /// oneDNN ignores a cap it does not know without a word: doctor must not call it a cap.
+  func testUnknownCapIsReportedAsIgnoredNotAsACap() throws {
+    let json = try doctorJSON(["ONEDNN_MAX_CPU_ISA": "NOT_A_LEVEL", "DNNL_MAX_CPU_ISA": nil])
+    XCTAssertTrue(json["isa_cap"] is NSNull, "\(json)")
+    XCTAssertEqual(json["isa_cap_ignored"] as? String, "ONEDNN_MAX_CPU_ISA=NOT_A_LEVEL")
+    let text = try AgfasCLI.run(["doctor"], environment: ["ONEDNN_MAX_CPU_ISA": "NOT_A_LEVEL"])
+    XCTAssertFalse(text.stdout.contains("capped by"), text.stdout)
+    XCTAssertTrue(text.stdout.contains("ONEDNN_MAX_CPU_ISA=NOT_A_LEVEL has no effect"), text.stdout)
   }
 
   func testTextNamesTheCapAndTheOpenMPSettings() throws {

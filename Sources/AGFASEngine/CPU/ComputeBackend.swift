@@ -36,13 +36,31 @@ public enum ComputeBackend {
   }
 
   /// The variable capping oneDNN's instruction-set level and its value, e.g.
-  /// ("ONEDNN_MAX_CPU_ISA", "AVX2"); nil when neither it nor the older `DNNL_MAX_CPU_ISA` is
-  /// set. oneDNN reads it once, when it first dispatches.
+  /// ("ONEDNN_MAX_CPU_ISA", "AVX2"), when it is in effect: oneDNN runs at that level. nil when
+  /// neither it nor the older `DNNL_MAX_CPU_ISA` is set, or when oneDNN did not apply it
+  /// (`isaCapIgnored`). oneDNN reads it once, when it first dispatches.
   public static var isaCap: (variable: String, value: String)? {
+    guard let cap = isaCapSet, cap.value.uppercased() == effectiveLevelName else { return nil }
+    return cap
+  }
+
+  /// The cap variable and value when one is set but oneDNN runs at another level: a level
+  /// above this CPU, "ALL", or a name oneDNN does not know (which it ignores silently).
+  public static var isaCapIgnored: (variable: String, value: String)? {
+    guard let cap = isaCapSet, cap.value.uppercased() != effectiveLevelName else { return nil }
+    return cap
+  }
+
+  private static var isaCapSet: (variable: String, value: String)? {
     for name in ["ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA"] {
       if let value = ProcessInfo.processInfo.environment[name], !value.isEmpty { return (name, value) }
     }
     return nil
+  }
+
+  /// The level oneDNN runs at, as the cap variable names it ("AVX2", "AVX512_CORE_BF16").
+  private static var effectiveLevelName: String {
+    String(cString: dnnl_cpu_isa2str(dnnl_get_effective_cpu_isa())).replacing("cpu_isa_", with: "").uppercased()
   }
 
   /// Whether the level includes the bf16 instructions (AVX512_BF16; AMX implies them).
