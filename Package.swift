@@ -33,7 +33,7 @@ let package = Package(
       name: "AGFASDFG", dependencies: ["AGFASEngine", "AGFASNN", "AGFASDiffusion", "AGFASCheckpoint", "AGFASImage"]),
     // AG-FAS's Off-real Attention Network: anomalous cue, ViT + cue encoder, SSDG heads and losses.
     .target(name: "AGFASOANet", dependencies: ["AGFASEngine", "AGFASNN", "AGFASCheckpoint", "AGFASImage"]),
-    // Face detection (MTCNN with facenet-pytorch's weights) and alignment onto the SPEC 1 template.
+    // Face detection (MTCNN with facenet-pytorch's weights) and alignment onto the template of docs/method.md §1.
     .target(
       name: "AGFASFaces", dependencies: ["AGFASEngine", "AGFASNN", "AGFASCheckpoint", "AGFASImage", "AGFASVideo"]),
     // SSDG training of OA-Net: balanced sampling, prefetching loader, trainer, checkpoints, log.
@@ -65,7 +65,7 @@ let package = Package(
     .target(name: "AGFASImage", dependencies: ["AGFASEngine", "CImageShims"]),
     // Evaluation as the reference reports it: video-level scores, AUC, EER/HTER, ROC plots.
     .target(name: "AGFASEvaluation", dependencies: ["AGFASImage"]),
-    // Dataset trees to the reference's JSON label files (SPEC 7); Foundation only.
+    // Dataset trees to the reference's JSON label files (docs/method.md §7); Foundation only.
     .target(name: "AGFASData"),
     .executableTarget(
       name: "agfas",

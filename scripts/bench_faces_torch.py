@@ -5,7 +5,7 @@
 Builds the same 640x480 image as the Swift side (the photo area-resized to 480x480 with torch,
 rounded, at x=80 on black), then times, median of R runs after two warm-ups:
   detect 640x480:          MTCNN(keep_all=True).detect(pil_image, landmarks=True)
-  align SxS:               per face, skimage SimilarityTransform (Umeyama) to the SPEC 1 template
+  align SxS:               per face, skimage SimilarityTransform (Umeyama) to the template of docs/method.md §1
                            and skimage.transform.warp (bilinear, constant 0) to SxS uint8
   detect + align 640x480:  both.
 Prints one JSON object per line: the stack line of bench_common.start, then {"op", "dtype",

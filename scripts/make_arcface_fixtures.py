@@ -1,4 +1,4 @@
-"""Writes the ArcFace identity-condition fixtures (SPEC 2.1) for the Swift tests.
+"""Writes the ArcFace identity-condition fixtures (docs/method.md §2.1) for the Swift tests.
 
     /work/venv/bin/python scripts/make_arcface_fixtures.py
 
@@ -95,7 +95,7 @@ def randomize(model):
 
 
 def identity_condition(model, x, token_dim):
-    """SPEC 2.1: resize to 112 (bilinear, align_corners False, no antialias), bn2 features,
+    """docs/method.md §2.1: resize to 112 (bilinear, align_corners False, no antialias), bn2 features,
     [B,C,7,7] -> [B,49,C], zero-padded to token_dim."""
     x = F.interpolate(x, size=(112, 112), mode="bilinear", align_corners=False, antialias=False)
     f = model.features_map(x)

@@ -1,7 +1,7 @@
 """Writes the whole-DFG fixtures (Tests/AGFASDFGTests/Fixtures/): tiny random models saved in
 the reference's model layout by the real libraries (models/: diffusers save_pretrained folders,
 scheduler_config.json, torch.save'd backbone.pth), two face PNGs (faces/), and
-pipeline.safetensors with what the reference reconstruction (SPEC section 2) computes.
+pipeline.safetensors with what the reference reconstruction (docs/method.md §2) computes.
 
 The reference loop is the AG-FAS one: torch.manual_seed(seed) per face; identity tokens from
 the iresnet; VAE posterior sample (torch's global generator) * 0.18215; noise = torch.randn;

@@ -22,7 +22,7 @@ Writes into Tests/AGFASFacesTests/Fixtures/:
   it rebuilt the same pixels), the detector options, and facenet-pytorch's faces in
   MTCNN.detect's order (largest box first): box [x1,y1,x2,y2], probability, 5 landmarks [x,y].
   Also `alignment`: scikit-image's SimilarityTransform (Umeyama) from the astronaut's and the
-  small second face's landmarks to the SPEC 1 template, and an explicit transform that maps
+  small second face's landmarks to the template of docs/method.md §1, and an explicit transform that maps
   part of the crop outside the photo (border handling).
 - faces.safetensors: `nets/*`: PNet, RNet and ONet outputs for astronaut-derived inputs with
   the real weights; `align/*`: scikit-image warps (order=1 bilinear, mode="constant", cval=0,

@@ -8,7 +8,7 @@ stores the tree description and the label files' exact text in
 Tests/AGFASDataTests/Fixtures/labels.json. The Swift test rebuilds the tree and requires
 byte-identical files.
 
-`reference_labels` is written from SPEC section 7 in the reference's style (glob every PNG,
+`reference_labels` is written from docs/method.md §7 in the reference's style (glob every PNG,
 decide by substrings of the path, `json.dump(..., indent=4)`), not from the Swift code:
   - MSU real iff the path has /real/; CASIA real iff the video folder is 1, 2 or HR_1, train iff
     /train_release/; Replay real iff /real/, /devel/ left out; OULU real iff the video folder

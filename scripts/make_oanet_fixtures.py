@@ -1,8 +1,8 @@
-"""Writes the OA-Net fixtures (SPEC 3, 4, 5) for Tests/AGFASOANetTests.
+"""Writes the OA-Net fixtures (docs/method.md §3, §4, §5) for Tests/AGFASOANetTests.
 
     /work/venv/bin/python scripts/make_oanet_fixtures.py
 
-The reference is assembled from the real pieces SPEC 4 names: transformers 4.28.1's
+The reference is assembled from the real pieces docs/method.md §4 names: transformers 4.28.1's
 ViTModel (embeddings, self-attention, MLP and LayerNorms run through its own modules),
 torchvision's ResNet-18 written out in torch (torchvision is not installed; module names
 reproduce its state-dict keys), SSDG's embedder, normalised classifier, GRL discriminator and
@@ -106,7 +106,7 @@ class ResNet18(nn.Module):
 
 # --- OA-Net ---------------------------------------------------------------------------------------
 class CrossAttention(nn.Module):
-    """SPEC 4's CrossAttn under the reference's names (query, key, value, dense), initialised as
+    """The CrossAttn of docs/method.md §4 under the reference's names (query, key, value, dense), initialised as
     its ViTCrossModel leaves it: ViT's init (weights N(0, 0.02) truncated at +-2, biases 0),
     then a zero output weight."""
 
@@ -256,7 +256,7 @@ def triplet_loss(embeddings, labels, margin=0.1):
 
 
 def anomalous_cue(img, rec):
-    """SPEC 3: per-sample (res - mean) / (unbiased std + 1e-8), concatenated after the image."""
+    """docs/method.md §3: per-sample (res - mean) / (unbiased std + 1e-8), concatenated after the image."""
     res = img - rec
     b = res.shape[0]
     flat = res.reshape(b, -1)

@@ -3,7 +3,7 @@ import AGFASDiffusion
 import AGFASEngine
 import AGFASNN
 
-/// The DFG reconstruction (SPEC section 2): a face in, its "real" re-drawing out.
+/// The DFG reconstruction (docs/method.md §2): a face in, its "real" re-drawing out.
 ///
 /// identity tokens <- ArcFace(face); z0 <- VAE.encode(face).sample * scaling;
 /// z <- add_noise(z0, t_start); 41 PNDM steps of the identity-conditioned UNet; decode.

@@ -1,4 +1,4 @@
-/// The dataset layouts label files are made from: the four of SPEC 7, named as `--dataset`
+/// The dataset layouts label files are made from: the four of docs/method.md §7, named as `--dataset`
 /// takes them, and the generic `<domain>/{live,spoof}/<video>/<index>.png` tree.
 public enum DatasetLayout: String, CaseIterable, Sendable {
   case msu, casia, replay, oulu, folders

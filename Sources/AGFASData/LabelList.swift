@@ -91,7 +91,7 @@ private struct PathJoin {
   }
 
   /// `k` frames of each video: frame `(6 + j*floor(n/k)) mod n`, j = 0..<k, of its n frames in
-  /// index order (SPEC 7; the reference's offset 6 wraps for videos of 6 frames or fewer).
+  /// index order (docs/method.md §7; the reference's offset 6 wraps for videos of 6 frames or fewer).
   func sampled(_ videos: [(video: VideoFolder, place: DatasetLayout.Placement)], perVideo k: Int) -> [FrameLabel] {
     videos.enumerated().flatMap { id, item in
       let frames = item.video.frames

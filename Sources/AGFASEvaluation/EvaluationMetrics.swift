@@ -1,4 +1,4 @@
-/// The figures the reference reports for a set of (video-level) scores (SPEC 6), with
+/// The figures the reference reports for a set of (video-level) scores (docs/method.md §6), with
 /// label 1 = live as the positive class and score = P(live).
 ///
 /// - `auc`: ROC area, equal to scikit-learn's `roc_auc_score(labels, scores)`.

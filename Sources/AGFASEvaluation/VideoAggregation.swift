@@ -30,7 +30,7 @@ public struct VideoScore: Equatable, Sendable, Codable {
   }
 }
 
-/// Video-level scores as the reference reports them (SPEC 6): P(live) averaged over the frames
+/// Video-level scores as the reference reports them (docs/method.md §6): P(live) averaged over the frames
 /// of each video.
 public enum VideoAggregation {
   /// One `VideoScore` per distinct video, in order of first appearance. The mean is a plain

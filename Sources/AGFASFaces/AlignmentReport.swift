@@ -40,7 +40,7 @@ public struct AlignmentReport: Codable, Sendable, Equatable {
   public var detector: DetectionOptions
   /// Side of the aligned crops in pixels.
   public var size: Int
-  /// The template as fractions of the crop (SPEC 1).
+  /// The template as fractions of the crop (docs/method.md §1).
   public var template: [[Double]]
   /// Images in which at least one face was found.
   public var images: [Entry] = []

@@ -11,7 +11,7 @@ public struct FaceTemplate: Sendable, Equatable {
     l.points.map { [$0.x, $0.y] } == r.points.map { [$0.x, $0.y] }
   }
 
-  /// AG-FAS's template (SPEC section 1).
+  /// AG-FAS's template (docs/method.md §1).
   public static let agfas = FaceTemplate(points: [
     (0.3489, 0.2848), (0.6614, 0.2848), (0.4996, 0.4963), (0.3784, 0.7222), (0.6215, 0.7217),
   ])
@@ -29,7 +29,7 @@ public struct AlignedFace: Sendable, Equatable {
   public let transform: SimilarityTransform
 }
 
-/// Similarity alignment of faces onto a landmark template (SPEC section 1).
+/// Similarity alignment of faces onto a landmark template (docs/method.md §1).
 public enum FaceAlignment {
   /// Fits the least-squares similarity from the face's landmarks to `template` scaled to
   /// `size` x `size`, and warps the image (RGB; grey replicated, alpha dropped) with it.

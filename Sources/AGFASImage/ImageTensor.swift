@@ -2,9 +2,9 @@ import AGFASEngine
 
 /// How 8-bit samples map to network floats and back.
 public enum PixelNormalization: Sendable {
-  /// `x/255`, then `(x - 0.5)/0.5`, in fp32: [-1, 1], the AG-FAS network input (SPEC 1,
+  /// `x/255`, then `(x - 0.5)/0.5`, in fp32: [-1, 1], the AG-FAS network input (docs/method.md §1,
   /// torchvision's ToTensor then Normalize(0.5, 0.5)). Back: `clamp(x/2 + 0.5, 0, 1)`, then
-  /// `round(255 x)` (SPEC 2.5, diffusers' VAE post-processing and numpy_to_pil).
+  /// `round(255 x)` (docs/method.md §2.5, diffusers' VAE post-processing and numpy_to_pil).
   case minusOneToOne
   /// `x/255`: [0, 1] (ToTensor alone). Back: `round(255 clamp(x, 0, 1))`.
   case zeroToOne

@@ -1,6 +1,6 @@
 import AGFASEngine
 
-/// The anomalous cue (SPEC 3): how far a face is from its "real" reconstruction, as the
+/// The anomalous cue (docs/method.md §3): how far a face is from its "real" reconstruction, as the
 /// classifier's extra input channels.
 public enum AnomalousCue {
   /// Added to the standard deviation so a face identical to its reconstruction stays finite.

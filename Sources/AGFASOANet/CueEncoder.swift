@@ -55,7 +55,7 @@ public struct BasicBlock: Sendable {
   }
 }
 
-/// The anomalous-cue encoder (SPEC 4): torchvision ResNet-18's conv1 (7x7 s2), bn1, ReLU,
+/// The anomalous-cue encoder (docs/method.md §4): torchvision ResNet-18's conv1 (7x7 s2), bn1, ReLU,
 /// maxpool 3x3 s2, layer1...layer4 (two BasicBlocks each), without avgpool/fc. The reference
 /// loads conv1...layer3 from ImageNet weights and starts layer4 at random.
 public struct CueEncoder: Sendable {

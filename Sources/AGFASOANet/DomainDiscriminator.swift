@@ -13,7 +13,7 @@ public enum DropoutMask {
   case fixed(Tensor)
 }
 
-/// SSDG's `Discriminator` (SPEC 5): gradient reversal, then Linear(512, 512) with weight
+/// SSDG's `Discriminator` (docs/method.md §5): gradient reversal, then Linear(512, 512) with weight
 /// N(0, 0.01), ReLU, Dropout 0.5, Linear(512, domains) with weight N(0, 0.3); biases 0. It
 /// classifies the source domain of live embeddings; the reversed gradient pushes the
 /// embedder to make live faces of all domains alike. It has its own store: SSDG keeps it

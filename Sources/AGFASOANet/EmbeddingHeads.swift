@@ -14,7 +14,7 @@ public struct NormalLinear: Sendable {
   public func callAsFunction(_ x: Tensor) throws -> Tensor { try x.linear(weight: weight.value, bias: bias.value) }
 }
 
-/// SSDG's `Feature_Embedder` as OA-Net uses it (SPEC 4): Linear(hidden, 512) with weight
+/// SSDG's `Feature_Embedder` as OA-Net uses it (docs/method.md §4): Linear(hidden, 512) with weight
 /// N(0, 0.005) and bias 0.1, then with norm_flag `f / (sqrt(max(|f|_2, 1e-12)) * sqrt(2))`.
 public struct NormalizedEmbedder: Sendable {
   public let linear: NormalLinear
@@ -32,7 +32,7 @@ public struct NormalizedEmbedder: Sendable {
   }
 }
 
-/// SSDG's `Classifier` with norm_flag (SPEC 4): Linear(512, 2), weight N(0, 0.01), bias 0,
+/// SSDG's `Classifier` with norm_flag (docs/method.md §4): Linear(512, 2), weight N(0, 0.01), bias 0,
 /// whose weight is replaced by itself divided by its L2 norm over dim 0 (each input column)
 /// before every forward. The reference assigns the normalised weight to `weight.data`, so
 /// gradients, weight decay and momentum act on the normalised values; training forwards do

@@ -1,6 +1,6 @@
 import AGFASEngine
 
-/// The SSDG losses OA-Net trains with (SPEC 5), each as the reference computes it.
+/// The SSDG losses OA-Net trains with (docs/method.md §5), each as the reference computes it.
 public enum SSDGLoss {
   /// Mean cross-entropy of `logits` [N, C] against class indices (F.cross_entropy).
   public static func crossEntropy(_ logits: Tensor, labels: [Int]) throws -> Tensor {
@@ -18,7 +18,7 @@ public enum SSDGLoss {
     return try -(picked.sum() / Float(labels.count))
   }
 
-  /// The triplet classes of SPEC 5: every live face is class 0, a spoof from source domain d
+  /// The triplet classes of docs/method.md §5: every live face is class 0, a spoof from source domain d
   /// is class d + 1 (`labels`: 1 live, 0 spoof).
   public static func tripletClasses(labels: [Int], domains: [Int]) -> [Int] {
     zip(labels, domains).map { $0 == 1 ? 0 : $1 + 1 }
@@ -77,7 +77,7 @@ public struct SSDGLossTerms {
   public let positiveTriplets: Int
 }
 
-/// SSDG's objective (SPEC 5): CE on live/spoof + 1.0 * batch-all triplet + 0.5 * the
+/// SSDG's objective (docs/method.md §5): CE on live/spoof + 1.0 * batch-all triplet + 0.5 * the
 /// discriminator's CE on the source domain of the live samples.
 public struct SSDGObjective: Sendable {
   public var tripletWeight: Float = 1.0

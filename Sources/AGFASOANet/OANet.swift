@@ -23,7 +23,7 @@ public struct OANetOutput {
   }
 }
 
-/// AG-FAS's Off-real Attention Network (SPEC 4): a ViT-B/16 on the face whose every layer
+/// AG-FAS's Off-real Attention Network (docs/method.md §4): a ViT-B/16 on the face whose every layer
 /// also attends to ResNet-18 tokens of the anomalous cue, then SSDG's normalised embedder and
 /// classifier. Parameter paths are state-dict keys (`OANetKeys`).
 public struct OANet: Sendable {

@@ -1,4 +1,4 @@
-/// OA-Net's sizes: the ViT backbone's transformers config plus the parts SPEC 4 and 5 fix.
+/// OA-Net's sizes: the ViT backbone's transformers config plus the parts docs/method.md §4 and §5 fix.
 /// JSON keys as a `config.json` would spell them; missing keys take the reference's values.
 public struct OANetConfig: Codable, Sendable, Equatable {
   /// The backbone (`vit-base-patch16-224-in21k`'s config.json).
@@ -43,7 +43,7 @@ public struct OANetConfig: Codable, Sendable, Equatable {
       discriminatorHidden: try c.decodeIfPresent(Int.self, forKey: .discriminatorHidden) ?? d.discriminatorHidden)
   }
 
-  /// SPEC 4: ViT-B/16 at 224, ResNet-18, 512-wide embeddings, three source domains.
+  /// docs/method.md §4: ViT-B/16 at 224, ResNet-18, 512-wide embeddings, three source domains.
   public static let reference = OANetConfig()
 
   /// Width of the cue tokens (ResNet-18's layer4 channels: 512).

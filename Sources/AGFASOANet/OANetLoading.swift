@@ -2,7 +2,7 @@ import AGFASCheckpoint
 import AGFASEngine
 import AGFASNN
 
-/// Loading OA-Net's weights: its pretrained parts for training (SPEC 4), or a whole trained
+/// Loading OA-Net's weights: its pretrained parts for training (docs/method.md §4), or a whole trained
 /// model for prediction.
 extension OANet {
   /// A model whose backbone comes from a transformers ViT folder (`vit-base-patch16-224-in21k`:

@@ -22,7 +22,7 @@ public struct OANetPrediction: Codable, Sendable, Equatable {
   }
 }
 
-/// A trained OA-Net ready to score faces against their DFG reconstructions (SPEC 3, 4): the
+/// A trained OA-Net ready to score faces against their DFG reconstructions (docs/method.md §3, §4): the
 /// one entry point the CLI and a service share, so both read images and decide alike.
 public struct OANetPredictor: Sendable {
   public let model: OANet

@@ -1,7 +1,7 @@
 import AGFASEngine
 import AGFASNN
 
-/// One OA-Net backbone layer (SPEC 4): transformers' `ViTLayer` with a cross-attention to the
+/// One OA-Net backbone layer (docs/method.md §4): transformers' `ViTLayer` with a cross-attention to the
 /// cue tokens between its self-attention and its MLP, each pre-normed and residual:
 ///
 ///     h += SelfAttn(layernorm_before(h))

@@ -9,7 +9,7 @@ public struct ViTBackbone: Sendable {
   public let embeddings: ViTEmbeddings
   public let layers: [OAViTLayer]
   public let layernorm: LayerNorm
-  /// `pooler.dense`: in the pretrained file and in OA-Net checkpoints, unused (SPEC 4).
+  /// `pooler.dense`: in the pretrained file and in OA-Net checkpoints, unused (docs/method.md §4).
   public let pooler: Linear
 
   public init(_ path: WeightPath, config: ViTConfig, cueTokenDim: Int) {

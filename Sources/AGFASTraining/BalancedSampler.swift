@@ -10,7 +10,7 @@ public struct SampledFrame: Equatable, Sendable {
   }
 }
 
-/// SSDG's balanced batches (SPEC 5): every iteration takes `perClass` live frames from each
+/// SSDG's balanced batches (docs/method.md §5): every iteration takes `perClass` live frames from each
 /// source domain, then `perClass` spoof frames from each (live of domains 0, 1, 2, then spoof
 /// of 0, 1, 2, as the reference concatenates them). Each (domain, class) pool is walked in a
 /// fresh random order per pass (an epoch of that pool), like the reference's shuffled

@@ -1,6 +1,6 @@
 import Foundation
 
-/// A train/validate split of the cross-domain protocol (SPEC 5): source domains to train on
+/// A train/validate split of the cross-domain protocol (docs/method.md §5): source domains to train on
 /// (the discriminator's classes, in this order) and the target domain held out for validation.
 public struct DomainSplit: Equatable, Sendable, CustomStringConvertible {
   public let sources: [String]

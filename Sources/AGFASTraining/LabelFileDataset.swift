@@ -1,7 +1,7 @@
 import AGFASEvaluation
 import Foundation
 
-/// Frames listed by the reference's JSON label files (SPEC 7, as `agfas labels` writes them
+/// Frames listed by the reference's JSON label files (docs/method.md §7, as `agfas labels` writes them
 /// under `<labels>/<domain>/`): sources train on `choose_real_label.json` +
 /// `choose_fake_label.json` (one frame a video), the target validates on
 /// `choose_all_label.json` (two frames a video). A `photo_path` is relative to the data root

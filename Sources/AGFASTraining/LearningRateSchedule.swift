@@ -1,6 +1,6 @@
 import Foundation
 
-/// The learning rate of SPEC 5, as the reference's train.py computes it for its 0-based
+/// The learning rate of docs/method.md §5, as the reference's train.py computes it for its 0-based
 /// `iter_num` = iteration - 1: linear warm-up, `base * (iter_num + 1) / W` for iter_num < W,
 /// then `base * 0.5 * (1 + cos(pi * (iter_num - W) / (N - W)))`. Iteration 1 of a
 /// 400-iteration warm-up uses base/400, iterations 400 and 401 the base rate, iteration 2201

@@ -4,7 +4,7 @@ import AGFASNN
 import AGFASOANet
 import Foundation
 
-/// SSDG training of OA-Net (SPEC 5) on balanced source batches, with validation on the
+/// SSDG training of OA-Net (docs/method.md §5) on balanced source batches, with validation on the
 /// target domain, a best-HTER model, resumable checkpoints and a JSON-lines log in `output`:
 ///
 /// - `checkpoint.safetensors`: the whole run state (`TrainingCheckpoint`), every

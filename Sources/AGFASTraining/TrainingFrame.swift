@@ -26,7 +26,7 @@ public struct TrainingFrame: Equatable, Sendable {
 /// The folder convention `<root>/<domain>/{live,spoof}/<video>/<frame>.png`, with the
 /// reconstructions in a parallel tree under another root (the same relative paths, as
 /// `agfas reconstruct` writes them). Every frame a video folder holds is used: put the
-/// sampled frames there (SPEC 5: one per video for training, two for testing).
+/// sampled frames there (docs/method.md §5: one per video for training, two for testing).
 public enum FolderDataset {
   /// The frames of `domain` under `data`, labelled from their `live`/`spoof` folder, videos
   /// and frames in sorted order (frames by number). Throws if a reconstruction is missing or

@@ -1,4 +1,4 @@
-/// The SSDG recipe's knobs (SPEC 5 defaults) and the run's bookkeeping intervals.
+/// The SSDG recipe's knobs (docs/method.md §5 defaults) and the run's bookkeeping intervals.
 public struct TrainingOptions: Codable, Equatable, Sendable {
   /// Total iterations (4000).
   public var iterations = 4000

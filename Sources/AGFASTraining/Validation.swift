@@ -3,7 +3,7 @@ import AGFASEvaluation
 import AGFASImage
 import AGFASOANet
 
-/// Video-level evaluation of a model on the target domain's frames (SPEC 6): P(live) per
+/// Video-level evaluation of a model on the target domain's frames (docs/method.md §6): P(live) per
 /// frame in eval mode, averaged per video, then AUC, EER and HTER at the EER threshold.
 public enum Validation {
   public static func evaluate(_ model: OANet, frames: [TrainingFrame], batchSize: Int = 16) throws

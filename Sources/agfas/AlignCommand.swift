@@ -5,7 +5,7 @@ import Foundation
 
 struct Align: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Detect faces (MTCNN) and align them onto the AG-FAS 5-point template (SPEC section 1).",
+    abstract: "Detect faces (MTCNN) and align them onto the AG-FAS 5-point template (docs/method.md §1).",
     discussion: """
       INPUT is any number of images, videos and folders (PNG/JPEG; mp4, avi, mov, mkv, ... \
       decoded with FFmpeg's libraries; folders are searched recursively and their tree is kept \

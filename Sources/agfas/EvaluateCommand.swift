@@ -6,7 +6,7 @@ import Foundation
 
 struct Evaluate: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Video-level AUC, EER, HTER, ACER and TPR@FPR of P(live) scores (SPEC section 6).",
+    abstract: "Video-level AUC, EER, HTER, ACER and TPR@FPR of P(live) scores (docs/method.md §6).",
     discussion: """
       SCORES is a CSV or TSV file of frame scores: score,label,video (header optional; \
       label 1 = live, 0 = spoof; score = P(live)). With a header, columns are found by name \

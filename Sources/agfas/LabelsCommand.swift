@@ -4,7 +4,7 @@ import Foundation
 
 struct Labels: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Write the reference's JSON label files for a dataset tree of frame folders (SPEC section 7).",
+    abstract: "Write the reference's JSON label files for a dataset tree of frame folders (docs/method.md §7).",
     discussion: """
       ROOT holds one folder of <index>.png frames per video, laid out as the \
       dataset ships (after frame extraction and alignment):

@@ -4,7 +4,7 @@ import Foundation
 
 struct Predict: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "P(live) of faces from a trained OA-Net and their DFG reconstructions (SPEC 3, 4).",
+    abstract: "P(live) of faces from a trained OA-Net and their DFG reconstructions (docs/method.md §3, §4).",
     discussion: """
       Loads a checkpoint saved by AGFAS or by the reference PyTorch code (torch.save'd dicts, \
       training checkpoints with a state_dict, DataParallel's module. prefixes, safetensors). \

@@ -5,7 +5,7 @@ import Foundation
 
 struct Reconstruct: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Re-draw aligned faces as live ones with the De-fake Face Generator (SPEC section 2).",
+    abstract: "Re-draw aligned faces as live ones with the De-fake Face Generator (docs/method.md §2).",
     discussion: """
       INPUT is an image or a folder tree of aligned faces (256x256 PNG/JPEG); OUTPUT mirrors \
       the tree as PNGs. Finished faces are skipped, so rerunning after a crash continues where \

@@ -6,7 +6,7 @@ import Foundation
 
 struct Train: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Train OA-Net with SSDG on three source domains, validating on a fourth (SPEC 5).",
+    abstract: "Train OA-Net with SSDG on three source domains, validating on a fourth (docs/method.md §5).",
     discussion: """
       Data follow the folder convention <data>/<domain>/{live,spoof}/<video>/<frame>.png, with \
       each frame's reconstruction at the same relative path under --reconstructions. Every \
@@ -19,7 +19,7 @@ struct Train: ParsableCommand {
       10% of the iterations, then decays by a cosine to 0.
 
       With --vit and --resnet the backbone and the cue encoder's conv1..layer3 start from \
-      the pretrained weights (SPEC 4); without them every weight starts from the seeded \
+      the pretrained weights (docs/method.md §4); without them every weight starts from the seeded \
       PyTorch-style random initialisation (for tests and experiments, not for the paper's \
       numbers).
 

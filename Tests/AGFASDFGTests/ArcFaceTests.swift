@@ -5,7 +5,7 @@ import AGFASTestSupport
 import Foundation
 import XCTest
 
-/// The identity condition (SPEC 2.1) against the torch iresnet of scripts/make_arcface_fixtures.py.
+/// The identity condition (docs/method.md §2.1) against the torch iresnet of scripts/make_arcface_fixtures.py.
 final class ArcFaceTests: XCTestCase {
   /// The tiny iresnet18 (base width 4) state dict, its config and the fixture file.
   func tinyCheckpoint() throws -> (fx: Fixture, state: [String: Tensor], config: IResNetConfig, tokenDim: Int) {

@@ -2,7 +2,7 @@ import AGFASData
 import Foundation
 import XCTest
 
-/// The label files equal, byte for byte, those the Python generator written from SPEC 7
+/// The label files equal, byte for byte, those the Python generator written from docs/method.md §7
 /// (scripts/make_label_fixtures.py) made for the same trees.
 final class LabelParityTests: TreeTestCase {
   func testLabelFilesAreByteIdenticalToThePythonGenerator() throws {

@@ -2,7 +2,7 @@ import AGFASEngine
 import AGFASImage
 import XCTest
 
-/// The tensor bridge equals SPEC 1 (x/255, then (x-0.5)/0.5) and SPEC 2.5
+/// The tensor bridge equals docs/method.md §1 (x/255, then (x-0.5)/0.5) and §2.5
 /// (clamp(x/2+0.5, 0, 1), then round(255 x), numpy's half-to-even rounding).
 final class ImageTensorTests: XCTestCase {
   /// Known pixels map to the formula's fp32 values, RGB planes in NCHW order; grey is

@@ -4,7 +4,7 @@ import AGFASOANet
 import AGFASTestSupport
 import XCTest
 
-/// OA-Net's inference path (SPEC 3, 4) against the torch reference of make_oanet_fixtures.py.
+/// OA-Net's inference path (docs/method.md §3, §4) against the torch reference of make_oanet_fixtures.py.
 final class OANetForwardTests: XCTestCase {
   func testAnomalousCueMatchesPyTorch() throws {
     let fx = try OANetFixture()

@@ -4,7 +4,7 @@ import AGFASOANet
 import AGFASTestSupport
 import XCTest
 
-/// A fresh OA-Net and discriminator start as the reference initialises them (SPEC 4, 5).
+/// A fresh OA-Net and discriminator start as the reference initialises them (docs/method.md §4, §5).
 final class OANetInitializationTests: XCTestCase {
   /// Wide enough heads for the statistics, small enough to draw in a debug build.
   let config = OANetConfig(

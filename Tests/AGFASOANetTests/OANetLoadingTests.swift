@@ -6,7 +6,7 @@ import AGFASTestSupport
 import Foundation
 import XCTest
 
-/// Weight loading (SPEC 4): pretrained ViT and ResNet-18 files for training, whole OA-Net
+/// Weight loading (docs/method.md §4): pretrained ViT and ResNet-18 files for training, whole OA-Net
 /// state dicts for prediction, and the full-size key sets.
 final class OANetLoadingTests: XCTestCase {
   func testPretrainedViTFolderAndTorchvisionResNetLoadIntoTheirParts() throws {

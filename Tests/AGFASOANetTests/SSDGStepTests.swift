@@ -4,7 +4,7 @@ import AGFASOANet
 import AGFASTestSupport
 import XCTest
 
-/// One full SSDG training iteration (SPEC 5) against the torch reference: train-mode forward,
+/// One full SSDG training iteration (docs/method.md §5) against the torch reference: train-mode forward,
 /// every loss term, every parameter's gradient, then one SGD step (lr 1e-3, momentum 0.9,
 /// weight decay 5e-4) and the BatchNorm running statistics it leaves.
 final class SSDGStepTests: XCTestCase {

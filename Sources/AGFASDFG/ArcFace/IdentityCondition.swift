@@ -2,7 +2,7 @@ import AGFASCheckpoint
 import AGFASEngine
 import AGFASNN
 
-/// The DFG's identity condition (SPEC 2.1): ArcFace iresnet bn2 features of the face, one
+/// The DFG's identity condition (docs/method.md §2.1): ArcFace iresnet bn2 features of the face, one
 /// token per 7x7 position, zero-padded to the UNet's cross-attention width.
 public struct ArcFaceIdentity: Sendable {
   /// ArcFace's input side: faces are resized to 112x112 before the backbone.

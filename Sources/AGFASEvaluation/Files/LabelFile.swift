@@ -1,6 +1,6 @@
 import Foundation
 
-/// One frame of a reference label file (SPEC 7).
+/// One frame of a reference label file (docs/method.md §7).
 public struct LabelEntry: Equatable, Sendable {
   /// `photo_path`: the frame's path as the reference wrote it.
   public var path: String
