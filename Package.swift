@@ -14,10 +14,16 @@ let package = Package(
     .library(name: "AGFASFaces", targets: ["AGFASFaces"]),
     .library(name: "AGFASVideo", targets: ["AGFASVideo"]),
     .library(name: "AGFASTraining", targets: ["AGFASTraining"]),
+    .library(name: "AGFASModels", targets: ["AGFASModels"]),
     .executable(name: "agfas", targets: ["agfas"]),
   ],
   dependencies: [
-    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+    .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
+    // Tests only, for now: the loopback server that stands in for the model hubs.
+    .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
   ],
   targets: [
     // oneDNN from Debian's libdnnl-dev; it picks AMX/AVX-512/AVX2 kernels at run time.
@@ -67,11 +73,22 @@ let package = Package(
     .target(name: "AGFASEvaluation", dependencies: ["AGFASImage"]),
     // Dataset trees to the reference's JSON label files (docs/method.md §7); Foundation only.
     .target(name: "AGFASData"),
+    // The released models: a manifest of where each file is published, downloads into the
+    // Hugging Face and torchvision caches (resumed, verified, atomic) and the reference's
+    // `model/` layout that the commands read by default. Needs zlib (zlib1g-dev) for unzipping.
+    .target(
+      name: "AGFASModels",
+      dependencies: [
+        .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        .product(name: "Crypto", package: "swift-crypto"),
+        .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+      ],
+      resources: [.embedInCode("models.json")]),
     .executableTarget(
       name: "agfas",
       dependencies: [
         "AGFASEngine", "AGFASCheckpoint", "AGFASDFG", "AGFASImage", "AGFASFaces", "AGFASBench", "AGFASEvaluation",
-        "AGFASData", "AGFASVideo", "AGFASOANet", "AGFASTraining",
+        "AGFASData", "AGFASVideo", "AGFASOANet", "AGFASTraining", "AGFASModels",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     // Fixture reading and tolerance checks shared by the test targets.
@@ -122,6 +139,14 @@ let package = Package(
       dependencies: [
         "AGFASTraining", "AGFASOANet", "AGFASNN", "AGFASImage", "AGFASCheckpoint", "AGFASEngine", "AGFASEvaluation",
         "AGFASTestSupport",
+      ]),
+    .testTarget(
+      name: "AGFASModelsTests",
+      dependencies: [
+        "AGFASModels", "AGFASTestSupport",
+        .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "Crypto", package: "swift-crypto"),
+        .product(name: "ZIPFoundation", package: "ZIPFoundation"),
       ]),
     .testTarget(
       name: "AGFASCheckpointTests",

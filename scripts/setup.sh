@@ -4,7 +4,7 @@
 # frames. Idempotent; uses sudo when not root.
 set -euo pipefail
 need=()
-for package in libdnnl-dev libpng-dev libjpeg62-turbo-dev libavformat-dev libavcodec-dev libswscale-dev libavutil-dev; do
+for package in libdnnl-dev libpng-dev libjpeg62-turbo-dev libavformat-dev libavcodec-dev libswscale-dev libavutil-dev zlib1g-dev; do
   dpkg -s "$package" >/dev/null 2>&1 || need+=("$package")
 done
 if [ ${#need[@]} -gt 0 ]; then

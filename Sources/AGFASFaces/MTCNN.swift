@@ -23,8 +23,8 @@ public struct MTCNN: Sendable {
     let paths = Self.weightFiles.map { URL(fileURLWithPath: folder).appendingPathComponent($0).path }
     if let missing = paths.first(where: { !FileManager.default.fileExists(atPath: $0) }) {
       throw FacesError.weights(
-        "\(missing) not found; scripts/fetch_test_material.sh fetches facenet-pytorch 2.6.0's "
-          + "pnet.pt, rnet.pt and onet.pt into .cache/test-material/facenet_pytorch/data")
+        "\(missing) not found (facenet-pytorch 2.6.0's pnet.pt, rnet.pt and onet.pt; "
+          + "`agfas models fetch mtcnn` puts them into the models folder)")
     }
     try self.init(
       pnet: StateDict.load(path: paths[0]), rnet: StateDict.load(path: paths[1]), onet: StateDict.load(path: paths[2]),

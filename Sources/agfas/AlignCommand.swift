@@ -19,9 +19,9 @@ struct Align: ParsableCommand {
       Alignment: least-squares similarity (Umeyama, no reflection) from the landmarks to the \
       template, bilinear sampling, black outside the photo.
 
-      MTCNN weights: facenet-pytorch 2.6.0's pnet.pt, rnet.pt and onet.pt (MIT), fetched from \
-      PyPI by scripts/fetch_test_material.sh into .cache/test-material/facenet_pytorch/data; \
-      give that folder (or any holding the three files) with --weights or AGFAS_MTCNN_WEIGHTS.
+      MTCNN weights: facenet-pytorch 2.6.0's pnet.pt, rnet.pt and onet.pt (MIT); `agfas models \
+      fetch mtcnn` puts them into the models folder's mtcnn/, which is the default; --weights or \
+      AGFAS_MTCNN_WEIGHTS name another folder holding the three files.
 
       Videos: frame k (counting from 1; --every N keeps 1, 1+N, ...) of <name>.mp4 is aligned \
       into <name>/<k>.png, the one-folder-per-video layout `agfas labels` reads, and reported \
@@ -44,10 +44,11 @@ struct Align: ParsableCommand {
   var thresholds = "0.6,0.7,0.7"
 
   @Option(
-    help:
-      "Folder holding pnet.pt, rnet.pt and onet.pt (default: $AGFAS_MTCNN_WEIGHTS, else .cache/test-material/facenet_pytorch/data)."
-  )
+    help: "Folder holding pnet.pt, rnet.pt and onet.pt (default: $AGFAS_MTCNN_WEIGHTS, else <models>/mtcnn).")
   var weights: String?
+
+  @Option(help: "The models folder (default: $AGFAS_HOME/models, else ~/.cache/agfas/models).")
+  var models: String?
 
   @Option(help: "Refuse images with more pixels than this (decompression-bomb guard).")
   var maxPixels = ImageLimits().maxPixels
@@ -71,9 +72,7 @@ struct Align: ParsableCommand {
       throw ValidationError("\(error)")
     }
     let job = try AlignmentJob(inputs: inputs, output: out)
-    let folder =
-      weights ?? ProcessInfo.processInfo.environment["AGFAS_MTCNN_WEIGHTS"]
-      ?? ".cache/test-material/facenet_pytorch/data"
+    let folder = mtcnnWeightsFolder(weights, models: models)
     let detector = try MTCNN(weightsFolder: folder, options: options)
     let run = try AlignmentRun(
       detector: detector, size: size, allFaces: allFaces, limits: ImageLimits(maxPixels: maxPixels), every: every)

@@ -14,7 +14,11 @@ struct Reconstruct: ParsableCommand {
       depend on --batch or --shard.
       """)
 
-  @Option(help: "Folder with the reference layout (sd-models-for-AG-FAS/, stable-diffusion-v1-5/, backbone.pth).")
+  @Option(
+    help: """
+      Folder with the reference layout (sd-models-for-AG-FAS/, stable-diffusion-v1-5/, backbone.pth); \
+      default: the models folder that `agfas models fetch dfg` fills ($AGFAS_HOME/models).
+      """)
   var models: String?
   @Option(help: "DFG UNet folder (default: <models>/sd-models-for-AG-FAS/checkpoint-150000/unet_ema).")
   var unet: String?
@@ -51,9 +55,8 @@ struct Reconstruct: ParsableCommand {
     if let scheduler, !["pndm", "ddim"].contains(scheduler) {
       throw ValidationError("--scheduler must be pndm or ddim, not '\(scheduler)'")
     }
-    let paths = DFGModelPaths(
+    let paths = try dfgModelPaths(
       models: models, unet: unet, vae: vae, schedulerConfig: schedulerConfig, arcface: arcface)
-    try paths.validate()
     let job = try ReconstructionJob(input: input, output: output, shard: .init(parsing: shard))
     guard !job.pending.isEmpty else {
       stderr("all \(job.items.count) faces of shard \(shard) are already reconstructed in \(output)")

@@ -18,10 +18,10 @@ struct Train: ParsableCommand {
       adversarial; SGD momentum 0.9, weight decay 5e-4, lr warms up linearly over the first \
       10% of the iterations, then decays by a cosine to 0.
 
-      With --vit and --resnet the backbone and the cue encoder's conv1..layer3 start from \
-      the pretrained weights (docs/method.md §4); without them every weight starts from the seeded \
-      PyTorch-style random initialisation (for tests and experiments, not for the paper's \
-      numbers).
+      The backbone and the cue encoder's conv1..layer3 start from the pretrained weights \
+      (docs/method.md §4): the models folder's (`agfas models fetch oanet-init`), or --vit and \
+      --resnet; with --random-init every weight starts from the seeded PyTorch-style random \
+      initialisation (for tests and experiments, not for the paper's numbers).
 
       --protocol all runs every leave-one-out split of the domains (M,C,I,O, the authors' \
       order, gives C,I,O-M, M,I,O-C, M,C,O-I and M,C,I-O), one after another, each in its \
@@ -76,18 +76,33 @@ struct Train: ParsableCommand {
   var precision = "fp32"
   @Flag(help: "Continue the run in --out from its last checkpoint.")
   var resume = false
-  @Option(help: "transformers ViT folder (vit-base-patch16-224-in21k) for the backbone.")
+  @Option(help: "transformers ViT folder for the backbone (default: <models>/vit-base-patch16-224-in21k).")
   var vit: String?
-  @Option(help: "torchvision resnet18 .pth for the cue encoder.")
+  @Option(help: "torchvision resnet18 .pth for the cue encoder (default: <models>/resnet18-f37072fd.pth).")
   var resnet: String?
+  @Option(help: "The models folder (default: $AGFAS_HOME/models, else ~/.cache/agfas/models).")
+  var models: String?
+  @Flag(help: "Start from PyTorch-style random weights instead of the pretrained ViT and ResNet-18.")
+  var randomInit = false
   @Option(help: "OA-Net config JSON (OANetConfig keys); default the reference's sizes.")
   var config: String?
 
   func validate() throws {
     guard (vit == nil) == (resnet == nil) else { throw ValidationError("--vit and --resnet go together") }
+    guard !randomInit || vit == nil else { throw ValidationError("--random-init excludes --vit and --resnet") }
     guard domains == nil || self.protocol == "all" else { throw ValidationError("--domains goes with --protocol all") }
     try validatePrecision(precision)
     if self.protocol != "all" { _ = try splits() }
+  }
+
+  /// The ViT folder and ResNet file to start from: the flags, else the models folder's (which
+  /// `agfas models fetch oanet-init` fills); nil with --random-init.
+  func pretrainedWeights() throws -> (String, String)? {
+    if randomInit { return nil }
+    if let vit, let resnet { return (vit, resnet) }
+    let folder = modelsFolder(models)
+    try folder.requireSets(["oanet-init"], purpose: "training from the pretrained ViT and ResNet-18 (or --random-init)")
+    return (folder.location(ofItem: "vit")!, folder.location(ofItem: "resnet18")!)
   }
 
   /// The runs to make: one split from --protocol or --train/--target, or every leave-one-out
@@ -185,7 +200,7 @@ struct Train: ParsableCommand {
     }
     let validation = try frames(target, index: 0, lists: LabelFileDataset.targetLists)
     let model =
-      if let vit, let resnet {
+      if let (vit, resnet) = try pretrainedWeights() {
         try OANet(pretrainedViT: vit, resnet: resnet, config: modelConfig, seed: seed)
       } else {
         try OANet(config: modelConfig, seed: seed)

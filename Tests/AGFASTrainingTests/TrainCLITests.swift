@@ -14,7 +14,8 @@ final class TrainCLITests: XCTestCase {
     try JSONEncoder().encode(TinyDataset.tinyConfig).write(to: config)
     let out = data.root.appendingPathComponent("run").path
     let args = [
-      "train", "--data", data.data, "--reconstructions", data.reconstructions, "--train", "O,C,I", "--target", "M",
+      "train", "--random-init", "--data", data.data, "--reconstructions", data.reconstructions, "--train", "O,C,I",
+      "--target", "M",
       "--out", out, "--iterations", "4", "--validate-every", "2", "--checkpoint-every", "2", "--per-class", "2",
       "--config", config.path,
     ]
@@ -64,7 +65,8 @@ final class TrainCLITests: XCTestCase {
     try JSONEncoder().encode(TinyDataset.tinyConfig).write(to: config)
     let out = data.root.appendingPathComponent("loo").path
     let args = [
-      "train", "--data", data.data, "--reconstructions", data.reconstructions, "--protocol", "all", "--domains",
+      "train", "--random-init", "--data", data.data, "--reconstructions", data.reconstructions, "--protocol", "all",
+      "--domains",
       "M,C,I,O", "--out", out, "--iterations", "2", "--validate-every", "2", "--checkpoint-every", "2",
       "--per-class", "2", "--config", config.path,
     ]
@@ -106,7 +108,8 @@ final class TrainCLITests: XCTestCase {
     try JSONEncoder().encode(TinyDataset.tinyConfig).write(to: config)
     let out = data.root.appendingPathComponent("run").path
     let trained = try AgfasCLI.run([
-      "train", "--data", data.data, "--reconstructions", data.reconstructions, "--protocol", "O,C,I-M", "--out", out,
+      "train", "--random-init", "--data", data.data, "--reconstructions", data.reconstructions, "--protocol", "O,C,I-M",
+      "--out", out,
       "--iterations", "2", "--validate-every", "2", "--per-class", "2", "--config", config.path,
     ])
     XCTAssertEqual(trained.status, 0, trained.stderr)
@@ -165,7 +168,8 @@ final class TrainCLITests: XCTestCase {
     try JSONEncoder().encode(TinyDataset.tinyConfig).write(to: config)
     let out = data.root.appendingPathComponent("run").path
     let run = try AgfasCLI.run([
-      "train", "--data", data.data, "--reconstructions", data.reconstructions, "--labels", labels, "--protocol",
+      "train", "--random-init", "--data", data.data, "--reconstructions", data.reconstructions, "--labels", labels,
+      "--protocol",
       "O,C,I-M", "--out", out, "--iterations", "2", "--validate-every", "2", "--per-class", "2", "--config",
       config.path,
     ])
