@@ -15,6 +15,7 @@ let package = Package(
     .library(name: "AGFASVideo", targets: ["AGFASVideo"]),
     .library(name: "AGFASTraining", targets: ["AGFASTraining"]),
     .library(name: "AGFASModels", targets: ["AGFASModels"]),
+    .library(name: "AGFASCheck", targets: ["AGFASCheck"]),
     .executable(name: "agfas", targets: ["agfas"]),
   ],
   dependencies: [
@@ -22,6 +23,7 @@ let package = Package(
     .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
+    .package(url: "https://github.com/JohnSundell/Plot", from: "0.14.0"),
     // Tests only, for now: the loopback server that stands in for the model hubs.
     .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
   ],
@@ -84,16 +86,25 @@ let package = Package(
         .product(name: "ZIPFoundation", package: "ZIPFoundation"),
       ],
       resources: [.embedInCode("models.json")]),
+    // The main job: a photo through detection, alignment, the DFG, the cue and OA-Net, and the
+    // self-contained HTML report of it.
+    .target(
+      name: "AGFASCheck",
+      dependencies: [
+        "AGFASEngine", "AGFASImage", "AGFASFaces", "AGFASDFG", "AGFASOANet",
+        .product(name: "Plot", package: "Plot"),
+      ]),
     .executableTarget(
       name: "agfas",
       dependencies: [
         "AGFASEngine", "AGFASCheckpoint", "AGFASDFG", "AGFASImage", "AGFASFaces", "AGFASBench", "AGFASEvaluation",
-        "AGFASData", "AGFASVideo", "AGFASOANet", "AGFASTraining", "AGFASModels",
+        "AGFASData", "AGFASVideo", "AGFASOANet", "AGFASTraining", "AGFASModels", "AGFASCheck",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     // Fixture reading and tolerance checks shared by the test targets.
     .target(
-      name: "AGFASTestSupport", dependencies: ["AGFASEngine", "AGFASCheckpoint"], path: "Tests/AGFASTestSupport"),
+      name: "AGFASTestSupport", dependencies: ["AGFASEngine", "AGFASCheckpoint", "AGFASImage"],
+      path: "Tests/AGFASTestSupport"),
     .testTarget(
       name: "AGFASEngineTests",
       dependencies: ["AGFASEngine", "AGFASTestSupport"],
@@ -143,7 +154,7 @@ let package = Package(
     .testTarget(
       name: "AGFASModelsTests",
       dependencies: [
-        "AGFASModels", "AGFASTestSupport",
+        "AGFASModels", "AGFASImage", "AGFASTestSupport",
         .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "ZIPFoundation", package: "ZIPFoundation"),

