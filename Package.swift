@@ -16,6 +16,7 @@ let package = Package(
     .library(name: "AGFASTraining", targets: ["AGFASTraining"]),
     .library(name: "AGFASModels", targets: ["AGFASModels"]),
     .library(name: "AGFASCheck", targets: ["AGFASCheck"]),
+    .library(name: "AGFASReport", targets: ["AGFASReport"]),
     .executable(name: "agfas", targets: ["agfas"]),
   ],
   dependencies: [
@@ -91,14 +92,18 @@ let package = Package(
     .target(
       name: "AGFASCheck",
       dependencies: [
-        "AGFASEngine", "AGFASImage", "AGFASFaces", "AGFASDFG", "AGFASOANet",
+        "AGFASEngine", "AGFASImage", "AGFASFaces", "AGFASDFG", "AGFASOANet", "AGFASReport",
         .product(name: "Plot", package: "Plot"),
       ]),
+    // HTML reports: SVG charts (ROC, DET, histograms) and the evaluation page; Plot writes the HTML.
+    .target(
+      name: "AGFASReport",
+      dependencies: ["AGFASImage", "AGFASEvaluation", .product(name: "Plot", package: "Plot")]),
     .executableTarget(
       name: "agfas",
       dependencies: [
         "AGFASEngine", "AGFASCheckpoint", "AGFASDFG", "AGFASImage", "AGFASFaces", "AGFASBench", "AGFASEvaluation",
-        "AGFASData", "AGFASVideo", "AGFASOANet", "AGFASTraining", "AGFASModels", "AGFASCheck",
+        "AGFASData", "AGFASVideo", "AGFASOANet", "AGFASTraining", "AGFASModels", "AGFASCheck", "AGFASReport",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     // Fixture reading and tolerance checks shared by the test targets.
@@ -127,7 +132,7 @@ let package = Package(
       exclude: ["Fixtures"]),
     .testTarget(
       name: "AGFASEvaluationTests",
-      dependencies: ["AGFASEvaluation", "AGFASImage", "AGFASTestSupport"],
+      dependencies: ["AGFASEvaluation", "AGFASReport", "AGFASImage", "AGFASTestSupport"],
       exclude: ["Fixtures"]),
     .testTarget(
       name: "AGFASDataTests",

@@ -1,4 +1,5 @@
 import AGFASImage
+import AGFASReport
 import Foundation
 import Plot
 
@@ -120,7 +121,7 @@ public struct CheckReport {
       <div class="face"><h3>face \(face.index) <small>(detector score \(String(format: "%.3f", face.detection.score)))</small></h3>\
       \(verdict)<div class="row">\(try figure(face.aligned, "aligned face"))\
       \(try figure(face.reconstruction, "DFG reconstruction"))\
-      <figure>\(try figure(face.cue.heatMap(), "anomalous cue"))\(ReportGraphics.cueScale())</figure></div>\
+      <figure>\(try figure(face.cue.heatMap(), "anomalous cue"))\(Self.cueScale())</figure></div>\
       <table class="stats"><tr><th>mean |residual|</th><th>RMS</th><th>95th percentile</th><th>max</th></tr>\
       <tr><td>\(fmt(s.meanAbs))</td><td>\(fmt(s.rms))</td><td>\(fmt(s.p95))</td><td>\(fmt(s.max))</td></tr></table></div>
       """
@@ -147,4 +148,25 @@ public struct CheckReport {
     table.stats { border-collapse: collapse; margin-top: 0.5em; }
     table.stats td, table.stats th { border: 1px solid #ccc; padding: 0.2em 0.8em; text-align: right; font-size: 0.9em; }
     """
+
+  /// The heat map's colour scale as an SVG bar with ticks in grey levels.
+  static func cueScale(width: Int = 256) -> String {
+    let stops = stride(from: 0.0, through: 1.0, by: 0.125).map { t -> String in
+      let (r, g, b) = CueMap.colour(t)
+      return "<stop offset=\"\(t)\" stop-color=\"rgb(\(r),\(g),\(b))\"/>"
+    }.joined()
+    let ticks = stride(from: 0.0, through: CueMap.scaleMax, by: CueMap.scaleMax / 4).map { v -> String in
+      let x = 8 + (Double(width) - 16) * v / CueMap.scaleMax
+      let label = v == CueMap.scaleMax ? "\(Int(v))+" : "\(Int(v))"
+      return "<line x1=\"\(x)\" y1=\"22\" x2=\"\(x)\" y2=\"27\" stroke=\"#444\"/>"
+        + "<text x=\"\(x)\" y=\"40\" text-anchor=\"middle\">\(label)</text>"
+    }.joined()
+    return """
+      <svg class="scale" width="\(width)" height="58" viewBox="0 0 \(width) 58" role="img" \
+      aria-label="colour scale of |face - reconstruction|, 0 to \(Int(CueMap.scaleMax))+ grey levels">\
+      <defs><linearGradient id="cue-scale">\(stops)</linearGradient></defs>\
+      <rect x="8" y="4" width="\(width - 16)" height="18" fill="url(#cue-scale)" stroke="#444"/>\(ticks)\
+      <text x="\(width / 2)" y="55" text-anchor="middle">|face − reconstruction|, grey levels</text></svg>
+      """
+  }
 }

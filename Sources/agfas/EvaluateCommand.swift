@@ -1,5 +1,6 @@
 import AGFASEvaluation
 import AGFASOANet
+import AGFASReport
 import AGFASTraining
 import ArgumentParser
 import Foundation
@@ -56,6 +57,11 @@ struct Evaluate: ParsableCommand {
   var rocHeight = 512
   @Option(help: "Write the metrics, video scores and ROC points as JSON here.")
   var json: String?
+  @Option(
+    help:
+      "Write a self-contained HTML report (DIR/index.html): ROC and DET curves, score histograms of live faces and each attack kind, the threshold, the metrics."
+  )
+  var report: String?
 
   func validate() throws {
     switch (scores, oanet) {
@@ -101,6 +107,9 @@ struct Evaluate: ParsableCommand {
       try report.writeJSON(to: json)
     }
     print(report.summary)
+    if let folder = self.report {
+      stderr("report: \(try EvaluationPage(report: report).write(to: folder))")
+    }
   }
 
   /// Frame scores of --domain from the --oanet checkpoint.

@@ -31,7 +31,10 @@ final class FreshMachineCheckTests: XCTestCase {
     let run = ["--size", "64", "--steps", "4", "--seed", "3", "--precision", "fp32"]
 
     let check = try await cli(["check", "--example", "--yes", "--report", path("report")] + oanet + run, env)
-    guard check.status == 0 else { return XCTFail("exit \(check.status): \(check.stderr)") }
+    guard check.status == 0 else {
+      return XCTFail(
+        "\(check.signalled ? "signal" : "exit") \(check.status): \(check.stderr) | stdout: \(check.stdout)")
+    }
     XCTAssertTrue(check.stderr.contains("fetching what is missing"), check.stderr)
     let lines = check.stdout.split(separator: "\n").map {
       try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any]

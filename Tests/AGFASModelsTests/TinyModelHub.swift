@@ -18,6 +18,9 @@ final class TinyModelHub {
   let zipData: Data
   let mtcnnMembers: [String: Data]
   let exampleMembers: [String: Data]
+  /// The wheels, zipped once: a zip records times, so zipping again can give other bytes.
+  var mtcnnWheel = Data()
+  var examplesWheel = Data()
   static let token = "s3cret"
 
   init(realFaceMaterial: Bool) throws {
@@ -52,6 +55,8 @@ final class TinyModelHub {
       ]
       exampleMembers = ["skimage/data/astronaut.png": Data("photo".utf8)]
     }
+    mtcnnWheel = try Self.zip(mtcnnMembers)
+    examplesWheel = try Self.zip(exampleMembers)
   }
 
   func fixture(_ path: String) throws -> Data { try Data(contentsOf: Self.fixtures.appendingPathComponent(path)) }
@@ -84,8 +89,8 @@ final class TinyModelHub {
       ], token: Self.token)
     hub.addPlain("/torch/" + resnetName, resnet)
     hub.addWheel(
-      project: "facenet-pytorch", file: "fake_facenet-1.0-py3-none-any.whl", data: try Self.zip(mtcnnMembers))
-    hub.addWheel(project: "scikit-image", file: "fake_skimage-1.0-py3-none-any.whl", data: try Self.zip(exampleMembers))
+      project: "facenet-pytorch", file: "fake_facenet-1.0-py3-none-any.whl", data: mtcnnWheel)
+    hub.addWheel(project: "scikit-image", file: "fake_skimage-1.0-py3-none-any.whl", data: examplesWheel)
     try await hub.start()
   }
 
@@ -101,10 +106,11 @@ final class TinyModelHub {
 
   /// The test manifest: the built-in one's shape, pointing at the loopback services.
   func manifestJSON() throws -> String {
-    func wheel(_ name: String, _ project: String, _ file: String, _ members: [String: Data], _ place: String) throws
+    func wheel(
+      _ name: String, _ project: String, _ file: String, _ members: [String: Data], _ place: String, _ data: Data
+    )
       -> String
     {
-      let data = try Self.zip(members)
       let list = members.keys.sorted().map { #"{"path": "\#($0)", "sha256": "\#(sha256(members[$0]!))"}"# }
       return """
         {"name": "\(name)", "set": "\(name)", "about": "\(name)",
@@ -136,8 +142,8 @@ final class TinyModelHub {
         {"name": "resnet18", "set": "oanet-init", "about": "resnet",
          "torchvision": {"url": "\(hub.base)/torch/\(resnetName)", "sha256Prefix": "\(sha256(resnet).prefix(8))"},
          "place": "resnet18-f37072fd.pth"},
-        \(try wheel("mtcnn", "facenet-pytorch", "fake_facenet-1.0-py3-none-any.whl", mtcnnMembers, "mtcnn")),
-        \(try wheel("examples", "scikit-image", "fake_skimage-1.0-py3-none-any.whl", exampleMembers, "examples"))
+        \(wheel("mtcnn", "facenet-pytorch", "fake_facenet-1.0-py3-none-any.whl", mtcnnMembers, "mtcnn", mtcnnWheel)),
+        \(wheel("examples", "scikit-image", "fake_skimage-1.0-py3-none-any.whl", exampleMembers, "examples", examplesWheel))
        ]}
       """
   }

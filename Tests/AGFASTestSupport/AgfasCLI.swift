@@ -7,6 +7,8 @@ public enum AgfasCLI {
     public let status: Int32
     public let stdout: String
     public let stderr: String
+    /// Whether the process exited (`status` is its exit code) or was killed (the signal).
+    public var signalled = false
   }
 
   private final class Anchor {}
@@ -47,6 +49,6 @@ public enum AgfasCLI {
     let stderrData = stderrBox.data
     return Result(
       status: p.terminationStatus, stdout: String(decoding: stdoutData, as: UTF8.self),
-      stderr: String(decoding: stderrData, as: UTF8.self))
+      stderr: String(decoding: stderrData, as: UTF8.self), signalled: p.terminationReason == .uncaughtSignal)
   }
 }

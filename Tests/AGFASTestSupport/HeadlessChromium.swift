@@ -29,27 +29,38 @@ public enum HeadlessChromium {
   }
 
   /// How many of the page's `<img>` and SVG `<image>` elements decoded to a picture, and how
-  /// many there are: a copy of the page gets a script that counts them once it has loaded.
+  /// many there are.
   public static func loadedImages(_ page: String) throws -> (loaded: Int, total: Int) {
+    let counts = try probe(
+      page,
+      """
+      (() => { const imgs = [...document.images], svgImages = [...document.querySelectorAll('svg image')];
+        return (imgs.filter(i => i.complete && i.naturalWidth > 0).length
+          + svgImages.filter(i => i.getBBox().width > 0).length) + ' ' + (imgs.length + svgImages.length); })()
+      """
+    ).split(separator: " ").compactMap { Int($0) }
+    return (counts[0], counts[1])
+  }
+
+  /// The value of a JavaScript expression once the page has loaded: a copy of the page gets a
+  /// script that evaluates it and puts the result into the DOM Chromium dumps.
+  public static func probe(_ page: String, _ expression: String) throws -> String {
     let copy = URL(fileURLWithPath: page).deletingLastPathComponent()
       .appendingPathComponent(".agfas-probe-\(UUID().uuidString).html")
     defer { try? FileManager.default.removeItem(at: copy) }
-    let probe = """
+    let script = """
       <script>window.addEventListener('load', () => {
-        const imgs = [...document.images];
-        const svgImages = [...document.querySelectorAll('svg image')];
-        const ok = imgs.filter(i => i.complete && i.naturalWidth > 0).length
-          + svgImages.filter(i => i.getBBox().width > 0).length;
-        document.body.setAttribute('data-probe', ok + '/' + (imgs.length + svgImages.length));
+        document.body.setAttribute('data-probe', '[' + String(\(expression)) + ']');
       });</script>
       """
-    try (String(contentsOfFile: page, encoding: .utf8) + probe).write(to: copy, atomically: true, encoding: .utf8)
+    try (String(contentsOfFile: page, encoding: .utf8) + script).write(to: copy, atomically: true, encoding: .utf8)
     let dom = try run(["--virtual-time-budget=5000", "--dump-dom", copy.absoluteString])
-    guard let range = dom.range(of: #"data-probe="(\d+)/(\d+)""#, options: .regularExpression) else {
+    guard let start = dom.range(of: "data-probe=\"["),
+      let end = dom.range(of: "]\"", range: start.upperBound..<dom.endIndex)
+    else {
       throw Failure.failed("the page did not finish loading in Chromium")
     }
-    let numbers = dom[range].split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
-    return (numbers[0], numbers[1])
+    return String(dom[start.upperBound..<end.lowerBound])
   }
 
   /// The share of a screenshot's pixels that are colourful (saturation above 0.25, not near

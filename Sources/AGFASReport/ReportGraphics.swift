@@ -1,8 +1,8 @@
 import AGFASImage
 import Foundation
 
-/// Small pieces of the HTML reports: images inlined as data URLs, and SVG drawn with the
-/// browser's own fonts (no image of text).
+/// Small pieces of the HTML reports: images inlined as data URLs, escaping, and the page's
+/// shared style. Charts are SVG drawn with the browser's own fonts (no image of text).
 public enum ReportGraphics {
   /// A PNG data URL of `image`, shrunk (by whole-pixel averaging) to at most `maxSide` pixels
   /// on its longer side so a camera photo does not swell the page.
@@ -31,27 +31,6 @@ public enum ReportGraphics {
       }
     }
     return try Image(width: w, height: h, channels: 3, pixels: pixels)
-  }
-
-  /// The heat map's colour scale as an SVG bar with ticks in grey levels.
-  public static func cueScale(width: Int = 256) -> String {
-    let stops = stride(from: 0.0, through: 1.0, by: 0.125).map { t -> String in
-      let (r, g, b) = CueMap.colour(t)
-      return "<stop offset=\"\(t)\" stop-color=\"rgb(\(r),\(g),\(b))\"/>"
-    }.joined()
-    let ticks = stride(from: 0.0, through: CueMap.scaleMax, by: CueMap.scaleMax / 4).map { v -> String in
-      let x = 8 + (Double(width) - 16) * v / CueMap.scaleMax
-      let label = v == CueMap.scaleMax ? "\(Int(v))+" : "\(Int(v))"
-      return "<line x1=\"\(x)\" y1=\"22\" x2=\"\(x)\" y2=\"27\" stroke=\"#444\"/>"
-        + "<text x=\"\(x)\" y=\"40\" text-anchor=\"middle\">\(label)</text>"
-    }.joined()
-    return """
-      <svg class="scale" width="\(width)" height="58" viewBox="0 0 \(width) 58" role="img" \
-      aria-label="colour scale of |face - reconstruction|, 0 to \(Int(CueMap.scaleMax))+ grey levels">\
-      <defs><linearGradient id="cue-scale">\(stops)</linearGradient></defs>\
-      <rect x="8" y="4" width="\(width - 16)" height="18" fill="url(#cue-scale)" stroke="#444"/>\(ticks)\
-      <text x="\(width / 2)" y="55" text-anchor="middle">|face − reconstruction|, grey levels</text></svg>
-      """
   }
 
   /// Escapes text for HTML and SVG.
