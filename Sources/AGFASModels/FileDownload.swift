@@ -15,11 +15,24 @@ struct FileDownload {
   /// The name shown in progress and errors.
   var label: String
 
+  /// The lock file that keeps two processes from writing one download: for hub files the one
+  /// huggingface_hub takes (`<cache>/.locks/models--org--name/<etag>.lock`), so AGFAS and Python
+  /// tools wait for each other.
+  var lock: String
+
   var partial: String { destination + ".incomplete" }
 
   func run(_ transport: HTTPTransport, observer: FetchObserver) async throws {
     let folder = (destination as NSString).deletingLastPathComponent
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    let held = try await FileLock.acquire(
+      lock, waiting: { observer(.note("waiting for another download of \(label)")) })
+    defer { held.release() }
+    if FileManager.default.fileExists(atPath: destination) {
+      // Another process finished it while this one waited.
+      observer(.reused(file: label, path: destination))
+      return
+    }
     let fd = open(partial, O_RDWR | O_CREAT, 0o644)
     guard fd >= 0 else {
       throw ModelsError.storage("cannot write \(partial): \(String(cString: strerror(errno)))")
@@ -28,7 +41,11 @@ struct FileDownload {
     defer { if !closed { close(fd) } }
 
     var have = Int64(lseek(fd, 0, SEEK_END))
-    if let size, have > size { have = 0 }
+    if let size, have > size {
+      // Longer than the file: not a part of it.
+      guard ftruncate(fd, 0) == 0 else { throw ModelsError.storage("cannot truncate \(partial)") }
+      have = 0
+    }
     try checkFreeSpace(folder: folder, needed: (size ?? 0) - have)
 
     var hasher = try digest.hasher(size: size)

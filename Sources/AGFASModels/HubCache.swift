@@ -12,6 +12,10 @@ struct HubCache {
 
   var folder: String { root + "/models--" + repo.replacingOccurrences(of: "/", with: "--") }
   func blob(_ etag: String) -> String { folder + "/blobs/" + etag }
+  /// huggingface_hub's lock for downloading a blob.
+  func lock(_ etag: String) -> String {
+    root + "/.locks/models--" + repo.replacingOccurrences(of: "/", with: "--") + "/" + etag + ".lock"
+  }
   func snapshot(_ commit: String) -> String { folder + "/snapshots/" + commit }
   func snapshotFile(_ commit: String, _ path: String) -> String { snapshot(commit) + "/" + path }
 

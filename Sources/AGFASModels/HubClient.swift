@@ -110,7 +110,7 @@ struct HubClient {
     if !FileManager.default.fileExists(atPath: cache.blob(meta.etag)) {
       let download = FileDownload(
         url: meta.downloadURL, headers: authorization(for: meta.downloadURL), destination: cache.blob(meta.etag),
-        size: meta.size ?? (file.size >= 0 ? file.size : nil), digest: digest, label: label)
+        size: file.size >= 0 ? file.size : meta.size, digest: digest, label: label, lock: cache.lock(meta.etag))
       try await download.run(transport, observer: observer)
     } else {
       observer(.reused(file: label, path: cache.snapshotFile(commit, file.path)))

@@ -18,6 +18,8 @@ public struct ModelEnvironment: Sendable, Equatable {
   public var torchCheckpoints: String
   /// The folder in the reference's `model/` layout that every command reads by default.
   public var modelsFolder: String
+  /// Lock files of AGFAS's own downloads (torchvision's file, wheels).
+  public var locks: String
   /// pip's simple index, when configured (`PIP_INDEX_URL`, pip.conf's `index-url`).
   public var pythonIndex: String?
   /// Local folders searched for wheels first: pip's (`PIP_FIND_LINKS`, pip.conf) and
@@ -42,6 +44,7 @@ public struct ModelEnvironment: Sendable, Equatable {
     torchCheckpoints = (value("TORCH_HOME") ?? cache + "/torch") + "/hub/checkpoints"
     let agfasHome = value("AGFAS_HOME") ?? cache + "/agfas"
     modelsFolder = agfasHome + "/models"
+    locks = agfasHome + "/.locks"
     let pip = PipConfiguration(environment: env, home: home)
     pythonIndex = pip.indexURL
     // scripts/setup.sh has pip put the wheels there, by name, from the index pip knows.

@@ -103,7 +103,8 @@ public final class ModelFetcher: Sendable {
         } else {
           try await FileDownload(
             url: source.url, destination: target, size: entry.downloadBytes,
-            digest: .sha256Prefix(source.sha256Prefix), label: (target as NSString).lastPathComponent
+            digest: .sha256Prefix(source.sha256Prefix), label: (target as NSString).lastPathComponent,
+            lock: environment.locks + "/" + (target as NSString).lastPathComponent + ".lock"
           ).run(transport, observer: observer)
         }
         try placeLink(item, to: target)
@@ -221,7 +222,8 @@ public final class ModelFetcher: Sendable {
       }
       let target = folder.path + "/.downloads/" + wheel.file
       try await FileDownload(
-        url: link.url, destination: target, size: Int64(wheel.size), digest: .sha256(wheel.sha256), label: wheel.file
+        url: link.url, destination: target, size: Int64(wheel.size), digest: .sha256(wheel.sha256), label: wheel.file,
+        lock: environment.locks + "/" + wheel.file + ".lock"
       ).run(transport, observer: observer)
       archive = target
       downloaded = target

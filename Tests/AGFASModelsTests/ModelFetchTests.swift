@@ -128,6 +128,19 @@ final class ModelFetchTests: XCTestCase {
     XCTAssertFalse(FileManager.default.fileExists(atPath: partial.path))
   }
 
+  func testTwoFetchesAtOnceDownloadEachFileOnce() async throws {
+    async let first: Void = fetch(sets: ["dfg"])
+    async let second: Void = fetch(sets: ["dfg"], models: root.appendingPathComponent("other").path)
+    _ = try await (first, second)
+    XCTAssertEqual(hub.served["/blobs/\(sha256(zipData))"], zipData.count)
+    XCTAssertEqual(
+      try Data(contentsOf: root.appendingPathComponent("other/backbone.pth")), try fixture("backbone.pth"))
+    // huggingface_hub's lock files, where Python tools look for them.
+    XCTAssertTrue(
+      FileManager.default.fileExists(
+        atPath: hubCache.appendingPathComponent(".locks/models--authors--agfas/\(sha256(zipData)).lock").path))
+  }
+
   func testACorruptedByteIsRefusedAndNothingIsLeft() async throws {
     hub.corruptTransfers(of: resnetName)
     let message = await fetchError(sets: ["oanet-init"])
