@@ -18,6 +18,7 @@ let package = Package(
     .library(name: "AGFASCheck", targets: ["AGFASCheck"]),
     .library(name: "AGFASReport", targets: ["AGFASReport"]),
     .executable(name: "agfas", targets: ["agfas"]),
+    .executable(name: "agfas-fuzz", targets: ["agfas-fuzz"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -99,6 +100,11 @@ let package = Package(
     .target(
       name: "AGFASReport",
       dependencies: ["AGFASImage", "AGFASEvaluation", .product(name: "Plot", package: "Plot")]),
+    // Every parser of user files as a fuzz target (scripts/fuzz.sh; docs/fuzzing.md).
+    .target(
+      name: "AGFASFuzzTargets",
+      dependencies: ["AGFASEngine", "AGFASCheckpoint", "AGFASImage", "AGFASDiffusion", "AGFASEvaluation"]),
+    .executableTarget(name: "agfas-fuzz", dependencies: ["AGFASFuzzTargets"]),
     .executableTarget(
       name: "agfas",
       dependencies: [
@@ -164,6 +170,7 @@ let package = Package(
         .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "ZIPFoundation", package: "ZIPFoundation"),
       ]),
+    .testTarget(name: "AGFASFuzzTests", dependencies: ["AGFASFuzzTargets"], exclude: ["Regressions"]),
     .testTarget(
       name: "AGFASCheckpointTests",
       dependencies: ["AGFASCheckpoint"],

@@ -25,7 +25,7 @@ struct ArchiveMembers {
     let zip = try open()
     let fm = FileManager.default
     let parent = (place as NSString).deletingLastPathComponent
-    let staging = place + ".partial-\(getpid())"
+    let staging = place + ".partial-\(uniqueSuffix())"
     try? fm.removeItem(atPath: staging)
     do {
       try fm.createDirectory(atPath: staging, withIntermediateDirectories: true)
@@ -72,7 +72,7 @@ struct ArchiveMembers {
 /// Puts the folder `staging` at `place`, moving an old one aside first and removing it after.
 func replaceFolder(_ place: String, with staging: String) throws {
   let fm = FileManager.default
-  let old = place + ".old-\(getpid())"
+  let old = place + ".old-\(uniqueSuffix())"
   var moved = false
   if (try? fm.attributesOfItem(atPath: place)) != nil {
     guard rename(place, old) == 0 else {

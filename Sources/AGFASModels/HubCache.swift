@@ -71,7 +71,7 @@ func isDirectory(_ path: String) -> Bool {
 
 /// Points `path` at `target` in one step (a new link renamed over the old one).
 func replaceSymlink(at path: String, target: String) throws {
-  let temporary = path + ".link-\(getpid())"
+  let temporary = path + ".link-\(uniqueSuffix())"
   unlink(temporary)
   guard symlink(target, temporary) == 0 else {
     throw ModelsError.storage("cannot link \(path): \(String(cString: strerror(errno)))")
@@ -85,7 +85,7 @@ func replaceSymlink(at path: String, target: String) throws {
 
 /// Writes through a temporary file renamed into place.
 func writeAtomically(_ data: Data, to path: String) throws {
-  let temporary = path + ".tmp-\(getpid())"
+  let temporary = path + ".tmp-\(uniqueSuffix())"
   do {
     try data.write(to: URL(fileURLWithPath: temporary))
     guard rename(temporary, path) == 0 else { throw ModelsError.storage(String(cString: strerror(errno))) }
@@ -93,4 +93,10 @@ func writeAtomically(_ data: Data, to path: String) throws {
     unlink(temporary)
     throw ModelsError.storage("cannot write \(path): \(describe(error))")
   }
+}
+
+/// A name part no other writer uses: the process id (other processes) and a random part
+/// (other fetches in this process).
+func uniqueSuffix() -> String {
+  "\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
 }
