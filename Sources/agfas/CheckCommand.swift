@@ -107,6 +107,8 @@ struct Check: ParsableCommand {
     let check = LivenessCheck(
       detector: detector, dfg: dfg, oanet: predictor,
       options: .init(size: size, seed: seed, reconstruction: .init(strength: strength, steps: steps)))
+    // One error for the run (a step count the scheduler cannot take), not one per photo.
+    try dfg.check(check.options.reconstruction)
 
     let output = out ?? report ?? "agfas-check"
     let names = PhotoFolders(inputs)
