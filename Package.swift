@@ -45,7 +45,8 @@ let package = Package(
     .target(name: "AGFASOANet", dependencies: ["AGFASEngine", "AGFASNN", "AGFASCheckpoint", "AGFASImage"]),
     // Face detection (MTCNN with facenet-pytorch's weights) and alignment onto the template of docs/method.md §1.
     .target(
-      name: "AGFASFaces", dependencies: ["AGFASEngine", "AGFASNN", "AGFASCheckpoint", "AGFASImage", "AGFASVideo"]),
+      name: "AGFASFaces",
+      dependencies: ["AGFASEngine", "AGFASNN", "AGFASCheckpoint", "AGFASImage", "AGFASVideo", "AGFASData"]),
     // SSDG training of OA-Net: balanced sampling, prefetching loader, trainer, checkpoints, log.
     .target(
       name: "AGFASTraining",

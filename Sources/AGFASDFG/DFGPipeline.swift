@@ -2,6 +2,7 @@ import AGFASCheckpoint
 import AGFASDiffusion
 import AGFASEngine
 import AGFASNN
+import Foundation
 
 /// The DFG reconstruction (docs/method.md §2): a face in, its "real" re-drawing out.
 ///
@@ -41,15 +42,21 @@ public final class DFGPipeline: @unchecked Sendable {
     self.precision = precision
   }
 
-  /// Loads the released files (diffusers/PyTorch formats, as they are).
+  /// Loads the released files (diffusers/PyTorch formats, as they are). Every config is read
+  /// and checked (bounds, duplicate keys, scheduler betas) before any weight is allocated or
+  /// read, so a bad file is one error naming it.
   public static func load(_ paths: DFGModelPaths, precision: DType = .float32) throws -> DFGPipeline {
     try paths.validate()
+    let unetFolder = try ModelFolder(path: paths.unet)
+    let vaeFolder = try ModelFolder(path: paths.vae)
+    let unetConfig = try UNetConfig.load((unetFolder.path as NSString).appendingPathComponent("config.json"))
+    let vaeConfig = try AutoencoderKLConfig.load((vaeFolder.path as NSString).appendingPathComponent("config.json"))
+    let schedulerConfig = try SchedulerConfig.load(paths.schedulerConfig)
     let unetStore = ParameterStore(initialization: .uninitialized)
-    let unetConfig = try ModelFolder(path: paths.unet).config(UNetConfig.self)
     let unet = try UNet2DConditionModel(unetStore.root(), config: unetConfig)
     try unetStore.load(StateDict.load(path: paths.unet))
     let vaeStore = ParameterStore(initialization: .uninitialized)
-    let vae = try AutoencoderKL(ModelFolder(path: paths.vae).config(AutoencoderKLConfig.self), vaeStore.root())
+    let vae = try AutoencoderKL(vaeConfig, vaeStore.root())
     try vae.load(StateDict.load(path: paths.vae))
     // The identity tokens are padded to the UNet's cross-attention width (768 for SD-1.5).
     let tokenDim: Int
@@ -63,8 +70,18 @@ public final class DFGPipeline: @unchecked Sendable {
       vaeStore.convert(to: precision)
     }
     return DFGPipeline(
-      unet: unet, vae: vae, identity: identity, schedulerConfig: try SchedulerConfig.load(paths.schedulerConfig),
-      precision: precision)
+      unet: unet, vae: vae, identity: identity, schedulerConfig: schedulerConfig, precision: precision)
+  }
+
+  /// Checks that `options` work with this pipeline's scheduler (its kind, the step count, the
+  /// strength), so a run fails once up front instead of once per face or batch.
+  public func check(_ options: Options) throws {
+    let scheduler = try makeScheduler(schedulerConfig, kind: options.scheduler)
+    try scheduler.setTimesteps(options.steps)
+    guard scheduler.timesteps.contains(where: { $0 <= options.strength }) else {
+      throw TensorError.invalidArgument(
+        op: "DFG reconstruct", reason: "strength \(options.strength) is below every timestep")
+    }
   }
 
   /// Reconstructs faces `x` [B,3,H,W] in [-1,1]; face i draws its two Gaussian tensors from

@@ -38,9 +38,18 @@ public struct ReconstructionJob: Sendable {
     case badShard(String)
     case missingInput(String)
     case noImages(String)
+    /// Inputs that would write the same output (`a.png` and `a.jpg` -> `a.png`): every
+    /// output with all its inputs.
+    case collisions([(output: String, inputs: [String])])
+
+    public static func == (a: JobError, b: JobError) -> Bool { a.description == b.description }
 
     public var description: String {
       switch self {
+      case .collisions(let list):
+        "\(list.count) output\(list.count == 1 ? "" : "s") would be written by more than one input "
+          + "(rename or move one of each group; nothing was written):\n"
+          + list.map { "  \($0.output) <- \($0.inputs.joined(separator: ", "))" }.joined(separator: "\n")
       case .badShard(let s): "--shard '\(s)': expected i/n with 0 <= i < n (e.g. 0/4)"
       case .missingInput(let p): "input \(p) does not exist"
       case .noImages(let p): "no .png/.jpg/.jpeg images under \(p)"
@@ -50,6 +59,8 @@ public struct ReconstructionJob: Sendable {
 
   /// Every face of this shard, sorted by input path.
   public let items: [Item]
+  /// The output folder the items write under.
+  public let outputRoot: String
   /// The subset whose output does not exist yet.
   public var pending: [Item] { items.filter { !FileManager.default.fileExists(atPath: $0.output) } }
 
@@ -77,6 +88,14 @@ public struct ReconstructionJob: Sendable {
     }
     guard !pairs.isEmpty else { throw JobError.noImages(input) }
     pairs.sort { $0.input < $1.input }
+    // Checked over all shards before any work: a later write would silently replace an
+    // earlier one and the summary would count both.
+    let byOutput = Dictionary(grouping: pairs, by: \.output)
+    let collisions = byOutput.filter { $0.value.count > 1 }.sorted { $0.key < $1.key }
+    if !collisions.isEmpty {
+      throw JobError.collisions(collisions.map { ($0.key, $0.value.map(\.input)) })
+    }
+    outputRoot = output
     items = pairs.enumerated().filter { $0.offset % shard.count == shard.index }.map(\.element)
   }
 }

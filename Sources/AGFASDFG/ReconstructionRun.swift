@@ -18,6 +18,8 @@ public struct ReconstructionRun: Sendable {
     case failed(ReconstructionJob.Item, error: String)
     /// One UNet step of the current batch finished.
     case step(Int, of: Int)
+    /// Temporary files of earlier, killed runs were removed (paths).
+    case removedLeftovers([String])
   }
 
   public let pipeline: DFGPipeline
@@ -32,9 +34,16 @@ public struct ReconstructionRun: Sendable {
     self.batchSize = max(1, batchSize)
   }
 
-  /// Processes the job's pending faces; returns the number of failures.
+  /// Processes the job's pending faces; returns the number of failures. Throws, before any
+  /// face is read, when the options cannot work with the pipeline (a bad scheduler kind, step
+  /// count or strength): that is one error for the run, not one per face. Temporary files
+  /// under the output that dead processes left before `startedAt` are removed first.
   @discardableResult
-  public func run(_ job: ReconstructionJob, events: (Event) -> Void) -> Int {
+  public func run(_ job: ReconstructionJob, startedAt: Date = Date(), events: (Event) -> Void) throws -> Int {
+    try pipeline.check(options)
+    // A run killed mid-write (kill -9) leaves `.<name>.<pid>.<n>.tmp` beside its outputs.
+    let leftovers = AtomicFile.removeLeftovers(under: job.outputRoot, before: startedAt)
+    if !leftovers.isEmpty { events(.removedLeftovers(leftovers)) }
     let pending = job.pending
     events(.started(total: job.items.count, pending: pending.count))
     var failures = 0
@@ -77,8 +86,7 @@ public struct ReconstructionRun: Sendable {
       var failures = 0
       for ((item, _), image) in zip(batch, images) {
         do {
-          try FileManager.default.createDirectory(
-            atPath: (item.output as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+          try FileSystemError.createFolder((item.output as NSString).deletingLastPathComponent)
           try image.writePNG(to: item.output)
           events(.wrote(item, secondsPerFace: perFace))
         } catch {

@@ -40,8 +40,16 @@ public struct LabelList: Equatable, Sendable {
   /// order; photo paths are `pathPrefix/<video path>/<frame>` (just the part below the root
   /// when `pathPrefix` is empty).
   public static func make(layout: DatasetLayout, root: String, pathPrefix: String) throws -> [LabelList] {
+    var skipped: [SkippedInput] = []
+    return try make(layout: layout, root: root, pathPrefix: pathPrefix, skipped: &skipped)
+  }
+
+  /// `make(layout:root:pathPrefix:)`, listing in `skipped` the files the scan passed over.
+  public static func make(
+    layout: DatasetLayout, root: String, pathPrefix: String, skipped: inout [SkippedInput]
+  ) throws -> [LabelList] {
     var groups: [String: [(video: VideoFolder, place: DatasetLayout.Placement)]] = [:]
-    for video in try VideoFolder.scan(root: root) {
+    for video in try VideoFolder.scan(root: root, skipped: &skipped) {
       let place = try layout.place(video)
       if place.included { groups[place.group, default: []].append((video, place)) }
     }

@@ -13,25 +13,38 @@ public struct VideoFolder: Equatable, Sendable {
   /// Finds every video folder under `root`: folders holding PNG files (hidden entries are
   /// skipped). Leaf folders without PNGs and PNGs not named `<digits>.png` are errors, so a
   /// half-extracted tree is caught rather than silently under-labelled. Sorted by path
-  /// (Unicode code points, as Python sorts strings).
+  /// (Unicode code points, as Python sorts strings). Frames are matched by extension without
+  /// regard to case (`7.PNG` counts, as `align` reads it).
   public static func scan(root: String) throws -> [VideoFolder] {
+    var skipped: [SkippedInput] = []
+    return try scan(root: root, skipped: &skipped)
+  }
+
+  /// `scan(root:)`, listing in `skipped` every entry it passes over: names that are not valid
+  /// UTF-8 (Foundation cannot open them).
+  public static func scan(root: String, skipped: inout [SkippedInput]) throws -> [VideoFolder] {
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory), isDirectory.boolValue else {
       throw DataError.notAFolder(path: root)
     }
     var videos: [VideoFolder] = []
-    try walk(root: root, relative: "", into: &videos)
+    try walk(root: root, relative: "", into: &videos, skipped: &skipped)
     guard !videos.isEmpty else { throw DataError.noVideos(root: root) }
     return videos.sorted { $0.path.unicodeScalars.lexicographicallyPrecedes($1.path.unicodeScalars) }
   }
 
-  private static func walk(root: String, relative: String, into videos: inout [VideoFolder]) throws {
+  private static func walk(
+    root: String, relative: String, into videos: inout [VideoFolder], skipped: inout [SkippedInput]
+  ) throws {
     let folder = relative.isEmpty ? root : root + "/" + relative
     let names: [String]
     do {
       names = try FileManager.default.contentsOfDirectory(atPath: folder).filter { !$0.hasPrefix(".") }
     } catch {
       throw DataError.io(path: folder, reason: "cannot list folder (\(error.localizedDescription))")
+    }
+    for name in RawDirectory.undecodableNames(in: folder) where !name.hasPrefix(".") {
+      skipped.append(SkippedInput(path: folder + "/" + name, reason: "file name is not valid UTF-8; rename it"))
     }
     var frames: [(number: UInt64, name: String)] = []
     var subfolders: [String] = []
@@ -41,7 +54,7 @@ public struct VideoFolder: Equatable, Sendable {
       guard FileManager.default.fileExists(atPath: root + "/" + child, isDirectory: &isDirectory) else { continue }
       if isDirectory.boolValue {
         subfolders.append(child)
-      } else if name.hasSuffix(".png") {
+      } else if name.lowercased().hasSuffix(".png") {
         frames.append((try frameNumber(name, path: child), name))
       }
     }
@@ -56,7 +69,7 @@ public struct VideoFolder: Equatable, Sendable {
     } else if subfolders.isEmpty && !relative.isEmpty {
       throw DataError.noFrames(path: relative)
     }
-    for subfolder in subfolders { try walk(root: root, relative: subfolder, into: &videos) }
+    for subfolder in subfolders { try walk(root: root, relative: subfolder, into: &videos, skipped: &skipped) }
   }
 
   /// The index of `<digits>.png`.

@@ -1,3 +1,4 @@
+import AGFASData
 import AGFASVideo
 import Foundation
 
@@ -26,12 +27,16 @@ public struct AlignmentJob: Sendable {
   public let output: String
   /// Sorted by input path.
   public let items: [Item]
+  /// Files inside input folders that cannot be read at all (names that are not valid UTF-8),
+  /// with the reason; the run lists them as failed instead of dropping them silently.
+  public let skipped: [SkippedInput]
 
   /// Plans a run over image files and folder trees.
   public init(inputs: [String], output: String) throws {
     guard !inputs.isEmpty else { throw FacesError.input("no input images or folders given") }
     let fm = FileManager.default
     var items: [Item] = []
+    var skipped: [SkippedInput] = []
     for input in inputs {
       var isFolder: ObjCBool = false
       guard fm.fileExists(atPath: input, isDirectory: &isFolder) else {
@@ -42,8 +47,10 @@ public struct AlignmentJob: Sendable {
         continue
       }
       let root = URL(fileURLWithPath: input).standardizedFileURL
-      let found = try Self.images(under: root)
-      guard !found.isEmpty else { throw FacesError.input("no images (.png/.jpg/.jpeg) or videos under \(input)") }
+      let found = try Self.images(under: root, skipped: &skipped)
+      guard !found.isEmpty || !skipped.isEmpty else {
+        throw FacesError.input("no images (.png/.jpg/.jpeg) or videos under \(input)")
+      }
       items += found
     }
     var seen: [String: String] = [:]
@@ -55,12 +62,22 @@ public struct AlignmentJob: Sendable {
     }
     self.output = output
     self.items = items.sorted { $0.input < $1.input }
+    self.skipped = skipped
   }
 
-  private static func images(under root: URL) throws -> [Item] {
+  private static func images(under root: URL, skipped: inout [SkippedInput]) throws -> [Item] {
     let walker = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.isRegularFileKey])
     var items: [Item] = []
+    func undecodable(in folder: String) {
+      for name in RawDirectory.undecodableNames(in: folder) {
+        skipped.append(SkippedInput(path: folder + "/" + name, reason: "file name is not valid UTF-8; rename it"))
+      }
+    }
+    undecodable(in: root.path)
     while let url = walker?.nextObject() as? URL {
+      if (try? url.resourceValues(forKeys: [.isDirectoryKey]).isDirectory) == true {
+        undecodable(in: url.standardizedFileURL.path)
+      }
       guard extensions.contains(url.pathExtension.lowercased()),
         (try? url.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true
       else { continue }

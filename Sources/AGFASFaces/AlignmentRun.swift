@@ -39,9 +39,14 @@ public struct AlignmentRun: Sendable {
   /// returns the report.
   @discardableResult
   public func run(_ job: AlignmentJob, progress: (Event) -> Void = { _ in }) throws -> AlignmentReport {
-    try FileManager.default.createDirectory(atPath: job.output, withIntermediateDirectories: true)
+    try FileSystemError.createFolder(job.output)
     var report = AlignmentReport(detector: detector.options, size: size, template: template)
     var index = 0
+    // Inputs the job could not even name are failures too, listed first.
+    for s in job.skipped {
+      report.failed.append(.init(input: s.path, error: s.reason))
+      progress(.failed(index: index, input: s.path, error: s.reason))
+    }
     /// Aligns one image (a file, or a decoded video frame) and records the outcome.
     func handle(_ item: AlignmentJob.Item, _ image: () throws -> Image) {
       defer { index += 1 }
@@ -97,7 +102,7 @@ public struct AlignmentRun: Sendable {
       let aligned = try FaceAlignment.align(image, landmarks: face.landmarks, size: size, template: template)
       let relative = item.output(face: k)
       let path = URL(fileURLWithPath: output).appendingPathComponent(relative)
-      try FileManager.default.createDirectory(at: path.deletingLastPathComponent(), withIntermediateDirectories: true)
+      try FileSystemError.createFolder(path.deletingLastPathComponent().path)
       try aligned.image.writePNG(to: path.path)
       entries.append(.init(face, aligned: relative, transform: aligned.transform))
     }

@@ -33,7 +33,7 @@ public enum ImageError: Error, Equatable, LocalizedError, CustomStringConvertibl
       let count = pixels.overflow ? "more than \(Int.max)" : "\(pixels.partialValue)"
       return
         "\(source): image is \(width)x\(height) (\(count) pixels), over the limit of \(limit) pixels"
-        + " (raise ImageLimits.maxPixels to accept it)"
+        + " (raise it with --max-pixels to accept the image)"
     case .invalidImage(let reason):
       return "invalid image: \(reason)"
     case .writeFailed(let path, let reason):

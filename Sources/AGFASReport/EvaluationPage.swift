@@ -15,7 +15,7 @@ public struct EvaluationPage {
 
   @discardableResult
   public func write(to folder: String) throws -> String {
-    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    try FileSystemError.createFolder(folder)
     let path = URL(fileURLWithPath: folder).appendingPathComponent(Self.fileName).path
     try AtomicFile.write(Array(render().utf8), to: path)
     return path

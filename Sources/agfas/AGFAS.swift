@@ -1,5 +1,6 @@
 import AGFASBench
 import AGFASEngine
+import AGFASImage
 import ArgumentParser
 import Foundation
 
@@ -17,7 +18,14 @@ struct AGFAS: ParsableCommand {
 enum Entry {
   static func main() {
     preferPassiveOpenMP()
-    AGFAS.main()
+    do {
+      var command = try AGFAS.parseAsRoot()
+      try command.run()
+    } catch {
+      // A Foundation error that escaped a command (NSCocoaErrorDomain Code=516 ... UserInfo=...)
+      // is said as a sentence naming the path and the cause.
+      AGFAS.exit(withError: FileSystemError.mapping(error))
+    }
   }
 
   /// oneDNN runs on libgomp, whose idle workers spin by default; the engine's own Swift loops

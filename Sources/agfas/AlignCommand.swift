@@ -34,10 +34,12 @@ struct Align: ParsableCommand {
   @Option(help: "Output folder (created if needed).")
   var out: String
 
-  @Option(help: "Side of the aligned square crops, in pixels.")
+  @Option(parsing: .unconditional, help: "Side of the aligned square crops, in pixels.")
   var size = 256
 
-  @Option(help: "Smallest face to look for, in pixels (smaller is slower).")
+  // .unconditional on numbers: "-5" is read as the value (and refused by validate()), not
+  // as a missing value.
+  @Option(parsing: .unconditional, help: "Smallest face to look for, in pixels (smaller is slower).")
   var minFace: Double = 20
 
   @Option(help: "MTCNN thresholds of PNet, RNet and ONet, comma separated.")
@@ -50,27 +52,43 @@ struct Align: ParsableCommand {
   @Option(help: "The models folder (default: $AGFAS_HOME/models, else ~/.cache/agfas/models).")
   var models: String?
 
-  @Option(help: "Refuse images with more pixels than this (decompression-bomb guard).")
+  @Option(parsing: .unconditional, help: "Refuse images with more pixels than this (decompression-bomb guard).")
   var maxPixels = ImageLimits().maxPixels
 
-  @Option(help: "For videos: align every N-th frame.")
+  @Option(parsing: .unconditional, help: "For videos: align every N-th frame.")
   var every = 1
 
   @Flag(help: "Write every face of an image, not only the largest.")
   var allFaces = false
 
+  /// The detector options the flags give; checked in `validate()` so a mistake shows this
+  /// subcommand's usage.
+  var detectionOptions: DetectionOptions {
+    get throws {
+      let fields = thresholds.split(separator: ",", omittingEmptySubsequences: false)
+      let parsed = fields.compactMap { Float($0.trimmingCharacters(in: .whitespaces)) }
+      guard fields.count == 3, parsed.count == 3 else {
+        throw ValidationError("--thresholds must be three numbers like 0.6,0.7,0.7, not '\(thresholds)'")
+      }
+      let options = DetectionOptions(minFaceSize: minFace, thresholds: parsed)
+      do {
+        try options.validate()
+      } catch {
+        throw ValidationError("\(error)")
+      }
+      return options
+    }
+  }
+
+  func validate() throws {
+    _ = try detectionOptions
+    guard size >= 1 else { throw ValidationError("--size must be at least 1, not \(size)") }
+    guard every >= 1 else { throw ValidationError("every \(every) must be at least 1 (--every)") }
+    guard maxPixels >= 1 else { throw ValidationError("--max-pixels must be at least 1, not \(maxPixels)") }
+  }
+
   func run() throws {
-    let fields = thresholds.split(separator: ",", omittingEmptySubsequences: false)
-    let parsed = fields.compactMap { Float($0.trimmingCharacters(in: .whitespaces)) }
-    guard fields.count == 3, parsed.count == 3 else {
-      throw ValidationError("--thresholds must be three numbers like 0.6,0.7,0.7, not '\(thresholds)'")
-    }
-    let options = DetectionOptions(minFaceSize: minFace, thresholds: parsed)
-    do {
-      try options.validate()
-    } catch {
-      throw ValidationError("\(error)")
-    }
+    let options = try detectionOptions
     let job = try AlignmentJob(inputs: inputs, output: out)
     let folder = mtcnnWeightsFolder(weights, models: models)
     let detector = try MTCNN(weightsFolder: folder, options: options)

@@ -27,6 +27,9 @@ struct BenchOps: ParsableCommand {
   @Option(help: "The PyTorch side of the benchmark.")
   var torchScript = "scripts/bench_ops_torch.py"
 
+  /// Checked before run(), so a mistake shows this subcommand's usage.
+  func validate() throws { _ = try parsePrecisions(precision, repeats: `repeat`) }
+
   func run() throws {
     setlinebuf(stdout)  // progress lines appear as they happen, also when piped to a file
     let (names, dtypes) = try parsePrecisions(precision, repeats: `repeat`)
@@ -60,6 +63,9 @@ struct BenchDFG: ParsableCommand {
 
   @Option(help: "The PyTorch side of the benchmark.")
   var torchScript = "scripts/bench_dfg_torch.py"
+
+  /// Checked before run(), so a mistake shows this subcommand's usage.
+  func validate() throws { _ = try parsePrecisions(precision, repeats: `repeat`) }
 
   func run() throws {
     setlinebuf(stdout)  // progress lines appear as they happen, also when piped to a file

@@ -34,8 +34,12 @@ struct BenchFaces: ParsableCommand {
   @Option(help: "The PyTorch side of the benchmark.")
   var torchScript = "scripts/bench_faces_torch.py"
 
-  func run() throws {
+  /// Checked before run(), so a mistake shows this subcommand's usage.
+  func validate() throws {
     guard `repeat` > 0 else { throw ValidationError("--repeat must be at least 1") }
+  }
+
+  func run() throws {
     let threads = ProcessInfo.processInfo.activeProcessorCount
     print("AGFAS faces on \(threads) threads, \(`repeat`) repeats (median)")
     let ours = try FacesBenchmark.run(weights: weights, photo: photo, size: size, repeats: `repeat`) { print($0) }

@@ -23,6 +23,9 @@ struct BenchOANet: ParsableCommand {
   @Option(help: "The PyTorch side of the benchmark.")
   var torchScript = "scripts/bench_oanet_torch.py"
 
+  /// Checked before run(), so a mistake shows this subcommand's usage.
+  func validate() throws { _ = try parsePrecisions(precision, repeats: `repeat`) }
+
   func run() throws {
     setlinebuf(stdout)  // progress lines appear as they happen, also when piped to a file
     let (names, dtypes) = try parsePrecisions(precision, repeats: `repeat`)

@@ -35,7 +35,9 @@ struct Check: ParsableCommand {
   var oanet: String?
   @Option(help: "OA-Net config JSON, for sizes the checkpoint does not show.")
   var config: String?
-  @Option(help: "P(live) at or above this is 'live'.")
+  // Numbers use .unconditional parsing: "--threshold -5" is read and refused by validate(),
+  // not taken for a missing value.
+  @Option(parsing: .unconditional, help: "P(live) at or above this is 'live'.")
   var threshold: Float = 0.5
 
   @Option(help: "Write a self-contained HTML report (DIR/index.html).")
@@ -54,15 +56,15 @@ struct Check: ParsableCommand {
 
   @Option(help: "Seed of the DFG's noise (torch.manual_seed semantics, per face).")
   var seed: UInt64 = 0
-  @Option(help: "Noise level to start from (reference: 801).")
+  @Option(parsing: .unconditional, help: "Noise level to start from (reference: 801).")
   var strength = 801
-  @Option(help: "Scheduler inference steps (reference: 50).")
+  @Option(parsing: .unconditional, help: "Scheduler inference steps (reference: 50).")
   var steps = 50
-  @Option(help: "Aligned crop size (reference: 256).")
+  @Option(parsing: .unconditional, help: "Aligned crop size (reference: 256).")
   var size = 256
-  @Option(help: "Smallest face to look for, in pixels.")
+  @Option(parsing: .unconditional, help: "Smallest face to look for, in pixels.")
   var minFace: Double = 20
-  @Option(help: "Refuse photos with more pixels than this (decompression-bomb guard).")
+  @Option(parsing: .unconditional, help: "Refuse photos with more pixels than this (decompression-bomb guard).")
   var maxPixels = ImageLimits.defaultMaxPixels
 
   func validate() throws {
@@ -76,6 +78,11 @@ struct Check: ParsableCommand {
     }
     guard steps >= 1, strength >= 0 else { throw ValidationError("--steps must be at least 1 and --strength >= 0") }
     guard maxPixels >= 1 else { throw ValidationError("--max-pixels must be at least 1") }
+    do {
+      try DetectionOptions(minFaceSize: minFace).validate()
+    } catch {
+      throw ValidationError("\(error)")
+    }
   }
 
   func run() throws {
@@ -100,6 +107,8 @@ struct Check: ParsableCommand {
     let check = LivenessCheck(
       detector: detector, dfg: dfg, oanet: predictor,
       options: .init(size: size, seed: seed, reconstruction: .init(strength: strength, steps: steps)))
+    // One error for the run (a step count the scheduler cannot take), not one per photo.
+    try dfg.check(check.options.reconstruction)
 
     let output = out ?? report ?? "agfas-check"
     let names = PhotoFolders(inputs)
@@ -164,7 +173,7 @@ struct Check: ParsableCommand {
   }
 
   func writeImages(_ face: LivenessCheck.Face, into folder: String) throws -> [String: String] {
-    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    try FileSystemError.createFolder(folder)
     var paths: [String: String] = [:]
     for (name, image) in [
       ("aligned", face.aligned), ("reconstruction", face.reconstruction), ("cue", try face.cue.heatMap()),

@@ -47,7 +47,11 @@ struct Evaluate: ParsableCommand {
   var batch = 16
   @Option(help: "With --oanet: write the frame scores here (TSV: path, score, label, video).")
   var scoresOut: String?
-  @Option(help: "Measure HTER/ACER at this threshold instead of the EER threshold.")
+  @Flag(help: "The --scores file holds logits of P(live), not probabilities: map them with the sigmoid.")
+  var logits = false
+  // .unconditional: a negative value ("--threshold -5") is read as the value, not as a
+  // missing one; validate() then says what range is accepted.
+  @Option(parsing: .unconditional, help: "Measure HTER/ACER at this threshold (0 to 1.1) instead of the EER threshold.")
   var threshold: Double?
   @Option(help: "Write the ROC curve as a PNG here.")
   var roc: String?
@@ -86,6 +90,10 @@ struct Evaluate: ParsableCommand {
       }
     default: throw ValidationError("give either --scores FILE or --oanet CHECKPOINT")
     }
+    if logits && scores == nil { throw ValidationError("--logits describes a --scores file") }
+    if let threshold, !(threshold.isFinite && (0...1.1).contains(threshold)) {
+      throw ValidationError("--threshold must lie in 0...1.1 (the EER grid's range), not \(threshold)")
+    }
     guard ROCPlot.sizes.contains(rocWidth), ROCPlot.sizes.contains(rocHeight) else {
       throw ValidationError("--roc-width and --roc-height must be within \(ROCPlot.sizes)")
     }
@@ -94,7 +102,7 @@ struct Evaluate: ParsableCommand {
   func run() throws {
     let frames: [FrameScore]
     if let scores {
-      let file = try ScoreFile(contentsOfFile: scores)
+      let file = try ScoreFile(contentsOfFile: scores, scale: logits ? .logits : .probability)
       frames = try labels.map { try file.frames(joinedWith: LabelFile.read($0), labelSource: $0) } ?? file.frames()
     } else {
       frames = try scoreCheckpoint()

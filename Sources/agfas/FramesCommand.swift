@@ -24,14 +24,17 @@ struct Frames: ParsableCommand {
   @Option(help: "Refuse frames with more pixels than this.")
   var maxPixels = ImageLimits.defaultMaxPixels
 
-  func run() throws {
+  func validate() throws {
     guard every >= 1 else { throw ValidationError("--every must be at least 1") }
+  }
+
+  func run() throws {
     var failed = 0
     for video in videos {
       let folder = URL(fileURLWithPath: out).appendingPathComponent(
         URL(fileURLWithPath: video).deletingPathExtension().lastPathComponent)
       do {
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try FileSystemError.createFolder(folder.path)
         let count = try VideoFrames.forEach(path: video, every: every, limits: ImageLimits(maxPixels: maxPixels)) {
           index, image in
           try image.writePNG(to: folder.appendingPathComponent("\(index + 1).png").path)

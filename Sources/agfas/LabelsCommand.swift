@@ -41,26 +41,42 @@ struct Labels: ParsableCommand {
   @Option(help: "What photo paths start with (default: --root as given; \"\" for paths relative to the root).")
   var pathPrefix: String?
 
-  func run() throws {
-    let chosen: DatasetLayout
-    switch (dataset, layout) {
-    case (let name?, nil):
-      guard let named = DatasetLayout(rawValue: name), named != .folders else {
-        throw ValidationError("--dataset must be msu, casia, replay or oulu, not '\(name)'")
+  /// The layout the options name; checked in `validate()` so a mistake shows this
+  /// subcommand's usage.
+  var chosenLayout: DatasetLayout {
+    get throws {
+      switch (dataset, layout) {
+      case (let name?, nil):
+        guard let named = DatasetLayout(rawValue: name), named != .folders else {
+          throw ValidationError("--dataset must be msu, casia, replay or oulu, not '\(name)'")
+        }
+        return named
+      case (nil, "folders"?):
+        return .folders
+      case (nil, let other?):
+        throw ValidationError("--layout must be folders, not '\(other)'")
+      default:
+        throw ValidationError("give exactly one of --dataset msu|casia|replay|oulu and --layout folders")
       }
-      chosen = named
-    case (nil, "folders"?):
-      chosen = .folders
-    case (nil, let other?):
-      throw ValidationError("--layout must be folders, not '\(other)'")
-    default:
-      throw ValidationError("give exactly one of --dataset msu|casia|replay|oulu and --layout folders")
     }
-    let lists = try LabelList.make(layout: chosen, root: root, pathPrefix: pathPrefix ?? Self.trimmed(root))
+  }
+
+  func validate() throws { _ = try chosenLayout }
+
+  func run() throws {
+    var skipped: [SkippedInput] = []
+    let lists = try LabelList.make(
+      layout: try chosenLayout, root: root, pathPrefix: pathPrefix ?? Self.trimmed(root), skipped: &skipped)
     for list in lists {
       try list.write(under: out)
       let videos = Set(list.entries.map(\.video)).count
       print("\(out)/\(list.relativePath): \(list.entries.count) frames of \(videos) videos")
+    }
+    // As align does: every skipped input listed, the rest written, a failing exit at the end.
+    for s in skipped { stderr("\(s)") }
+    if !skipped.isEmpty {
+      stderr("\(skipped.count) file(s) skipped")
+      throw ExitCode(1)
     }
   }
 

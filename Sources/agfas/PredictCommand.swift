@@ -9,7 +9,9 @@ struct Predict: ParsableCommand {
       Loads a checkpoint saved by AGFAS or by the reference PyTorch code (torch.save'd dicts, \
       training checkpoints with a state_dict, DataParallel's module. prefixes, safetensors). \
       Each IMAGE needs one --reconstruction of the same size, in the same order (PNG/JPEG). \
-      Prints one JSON object per face: {"image", "p_live", "label", "threshold"}.
+      Prints one JSON object per face: {"image", "p_live", "label", "threshold"}; a pair \
+      that cannot be read prints {"image", "error"} (also on standard error) and the rest go \
+      on, as align does; the exit status is then 1.
       """)
 
   @Option(help: "The trained OA-Net checkpoint (.pth/.tar/.safetensors).")
@@ -21,7 +23,9 @@ struct Predict: ParsableCommand {
   @Option(help: "The reconstruction of each IMAGE, in order (repeat the option for several faces).")
   var reconstruction: [String] = []
 
-  @Option(help: "P(live) at or above this is labelled live.")
+  // .unconditional: "--threshold -5" is read as the value (refused by validate()), not as a
+  // missing value.
+  @Option(parsing: .unconditional, help: "P(live) at or above this is labelled live.")
   var threshold: Float = 0.5
 
   @Option(
@@ -49,10 +53,22 @@ struct Predict: ParsableCommand {
     )
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    var failed = 0
     for (image, rec) in zip(images, reconstruction) {
-      let prediction = try predictor.predict(faceFile: image, reconstructionFile: rec)
-      let line = PredictionLine(image: image, prediction: prediction)
-      print(String(decoding: try encoder.encode(line), as: UTF8.self))
+      do {
+        let prediction = try predictor.predict(faceFile: image, reconstructionFile: rec)
+        let line = PredictionLine(image: image, prediction: prediction)
+        print(String(decoding: try encoder.encode(line), as: UTF8.self))
+      } catch {
+        // One bad pair does not hide the others' scores: say which and go on.
+        failed += 1
+        print(String(decoding: try encoder.encode(["image": image, "error": "\(error)"]), as: UTF8.self))
+        stderr("failed: \(image): \(error)")
+      }
+    }
+    if failed > 0 {
+      stderr("\(failed) of \(images.count) pair(s) failed")
+      throw ExitCode(1)
     }
   }
 }

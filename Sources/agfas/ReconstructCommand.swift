@@ -1,5 +1,6 @@
 import AGFASDFG
 import AGFASEngine
+import AGFASImage
 import ArgumentParser
 import Foundation
 
@@ -36,25 +37,39 @@ struct Reconstruct: ParsableCommand {
 
   @Option(help: "Seed of the two Gaussian draws (torch.manual_seed semantics).")
   var seed: UInt64 = 0
-  @Option(help: "Noise level to start from: the first timestep <= strength (reference: 801).")
+  @Option(parsing: .unconditional, help: "Noise level to start from: the first timestep <= strength (reference: 801).")
   var strength = 801
-  @Option(help: "Scheduler inference steps (reference: 50; 41 UNet calls at strength 801).")
+  @Option(parsing: .unconditional, help: "Scheduler inference steps (reference: 50; 41 UNet calls at strength 801).")
   var steps = 50
   @Option(help: "pndm or ddim (default: the scheduler config's class).")
   var scheduler: String?
   @Option(help: "auto, fp32 or bf16; \(autoPrecisionHelp).")
   var precision = "auto"
-  @Option(help: "Faces per UNet call.")
+  @Option(parsing: .unconditional, help: "Faces per UNet call.")
   var batch = 1
   @Option(help: "This machine's share: i/n (0-based).")
   var shard = "0/1"
 
-  func run() throws {
+  // Options are checked here, not in run(), so a mistake shows this subcommand's usage.
+  // Numbers use .unconditional parsing: "--strength -5" is read and refused here, not taken
+  // for a missing value.
+  func validate() throws {
     try validatePrecision(precision)
     guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
+    guard steps >= 1 else { throw ValidationError("--steps must be at least 1, not \(steps)") }
+    guard strength >= 0 else { throw ValidationError("--strength must be at least 0, not \(strength)") }
     if let scheduler, !["pndm", "ddim"].contains(scheduler) {
       throw ValidationError("--scheduler must be pndm or ddim, not '\(scheduler)'")
     }
+    do {
+      _ = try ReconstructionJob.Shard(parsing: shard)
+    } catch {
+      throw ValidationError("\(error)")
+    }
+  }
+
+  func run() throws {
+    let startedAt = Date()
     let paths = try dfgModelPaths(
       models: models, unet: unet, vae: vae, schedulerConfig: schedulerConfig, arcface: arcface)
     let job = try ReconstructionJob(input: input, output: output, shard: .init(parsing: shard))
@@ -62,6 +77,8 @@ struct Reconstruct: ParsableCommand {
       stderr("all \(job.items.count) faces of shard \(shard) are already reconstructed in \(output)")
       return
     }
+    // Once for the run: an output that is a file would otherwise fail every face on its own.
+    try FileSystemError.createFolder(output)
     let dtype = try precisionType(precision)
     stderr("loading the DFG (\(precisionName(dtype))) ...")
     let pipeline = try DFGPipeline.load(paths, precision: dtype)
@@ -69,7 +86,7 @@ struct Reconstruct: ParsableCommand {
       pipeline: pipeline, options: .init(strength: strength, steps: steps, scheduler: scheduler), seed: seed,
       batchSize: batch)
     var progress = ProgressLine()
-    let failures = run.run(job) { progress.handle($0) }
+    let failures = try run.run(job, startedAt: startedAt) { progress.handle($0) }
     progress.finish()
     if failures > 0 { throw ExitCode(1) }
   }
@@ -88,6 +105,8 @@ struct ProgressLine {
     case .started(let all, let pending):
       total = pending
       stderr("\(pending) of \(all) faces to reconstruct (\(all - pending) already done)")
+    case .removedLeftovers(let paths):
+      stderr("removed \(paths.count) temporary file(s) of an earlier, interrupted run")
     case .step(let i, let n):
       if live { FileHandle.standardError.write("\r  step \(i)/\(n)   ".data(using: .utf8)!) }
     case .wrote(let item, let perFace):

@@ -84,7 +84,9 @@ final class ImageErrorTests: XCTestCase {
       let path = ImageFixtures.path(name)
       let pixels = width * height
       XCTAssertEqual(try Image(contentsOfFile: path, limits: ImageLimits(maxPixels: pixels)).height, height)
-      assertImageError(.tooLarge, path, "\(width)x\(height)", "\(pixels) pixels", "limit of \(pixels - 1) pixels") {
+      assertImageError(
+        .tooLarge, path, "\(width)x\(height)", "\(pixels) pixels", "limit of \(pixels - 1) pixels", "--max-pixels"
+      ) {
         _ = try Image(contentsOfFile: path, limits: ImageLimits(maxPixels: pixels - 1))
       }
     }

@@ -29,6 +29,7 @@ public final class DDIMScheduler: DiffusionScheduler {
     numInferenceSteps = steps
     let ratio = numTrainTimesteps / steps
     timesteps = (0..<steps).reversed().map { $0 * ratio + stepsOffset }
+    try schedule.checkTimesteps(timesteps, stepsOffset: stepsOffset)
   }
 
   public func step(modelOutput: Tensor, timestep: Int, sample: Tensor) throws -> Tensor {

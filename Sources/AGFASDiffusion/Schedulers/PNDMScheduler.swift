@@ -40,6 +40,7 @@ public final class PNDMScheduler: DiffusionScheduler {
     let ratio = numTrainTimesteps / steps
     let base = (0..<steps).map { $0 * ratio + stepsOffset }
     timesteps = Array((base.dropLast() + [base[steps - 2], base[steps - 1]]).reversed())
+    try schedule.checkTimesteps(timesteps, stepsOffset: stepsOffset)
     ets = []
     counter = 0
     currentSample = nil

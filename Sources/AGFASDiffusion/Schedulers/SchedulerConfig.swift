@@ -49,9 +49,18 @@ public struct SchedulerConfig: Codable, Sendable, Equatable {
     return c
   }()
 
-  /// Reads a `scheduler_config.json`.
+  /// Reads a `scheduler_config.json` and checks it builds its scheduler (bounds, betas, class),
+  /// so a bad file is one error naming it, before any work starts.
   public static func load(_ path: String) throws -> SchedulerConfig {
-    try readConfigFile(path, kind: "a scheduler") { reason, _ in SchedulerError.config("\(path): \(reason)") }
+    let config: SchedulerConfig = try readConfigFile(path, kind: "a scheduler") { reason, _ in
+      SchedulerError.config("\(path): \(reason)")
+    }
+    do {
+      _ = try makeScheduler(config)
+    } catch SchedulerError.config(let message) {
+      throw SchedulerError.config("\(path): \(message)")
+    }
+    return config
   }
 
 }

@@ -25,6 +25,15 @@ extension UNetConfig {
     guard n > 0, blockOutChannels.allSatisfy({ $0 > 0 }) else {
       throw UNetConfigError.invalid(key: "block_out_channels", reason: "must list at least one positive width")
     }
+    // Bounds first: the widths below multiply into allocation sizes (docs/limits.md).
+    try bound("block_out_channels", blockOutChannels.count, ConfigLimits.maxBlocks, what: "entries")
+    for c in blockOutChannels { try bound("block_out_channels", c, ConfigLimits.maxChannels) }
+    try bound("in_channels", inChannels, ConfigLimits.maxChannels)
+    try bound("out_channels", outChannels, ConfigLimits.maxChannels)
+    if let d = timeEmbeddingDim { try bound("time_embedding_dim", d, ConfigLimits.maxChannels * 4) }
+    if let g = normNumGroups { try bound("norm_num_groups", g, ConfigLimits.maxNormGroups) }
+    try bound("conv_in_kernel", convInKernel, ConfigLimits.maxKernel)
+    try bound("conv_out_kernel", convOutKernel, ConfigLimits.maxKernel)
     guard downBlockTypes.count == n, upBlockTypes.count == n else {
       throw UNetConfigError.invalid(
         key: "down_block_types", reason: "and up_block_types need one entry per block_out_channels entry (\(n))")
@@ -51,6 +60,17 @@ extension UNetConfig {
     guard r.layers.allSatisfy({ $0 > 0 }) else {
       throw UNetConfigError.invalid(key: "layers_per_block", reason: "must be positive")
     }
+    for l in r.layers { try bound("layers_per_block", l, ConfigLimits.maxLayersPerBlock) }
+    for h in r.heads where h > 0 { try bound("attention_head_dim", h, ConfigLimits.maxAttentionHeads) }
+    for d in r.crossAttentionDims where d > 0 { try bound("cross_attention_dim", d, ConfigLimits.maxChannels) }
+    let estimate = ConfigLimits.estimatedParameters(channels: blockOutChannels, layers: r.layers)
+    guard estimate <= ConfigLimits.maxEstimatedParameters else {
+      throw UNetConfigError.invalid(
+        key: "block_out_channels",
+        reason:
+          "with layers_per_block makes a model of over \(estimate) parameters; at most \(ConfigLimits.maxEstimatedParameters) are accepted (see docs/limits.md)"
+      )
+    }
     // Each attention block splits its channels into `heads` heads of channels / heads features.
     for (i, heads) in r.heads.enumerated() where heads <= 0 || blockOutChannels[i] / heads == 0 {
       throw UNetConfigError.invalid(
@@ -65,6 +85,14 @@ extension UNetConfig {
         reason: "kernels must be odd to keep the size")
     }
     return r
+  }
+
+  /// Throws unless `value` lies in 1...max, naming the key.
+  private func bound(_ key: String, _ value: Int, _ max: Int, what: String = "") throws {
+    try ConfigLimits.check(value, max: max) { reason in
+      UNetConfigError.invalid(
+        key: key, reason: what.isEmpty ? reason : "has \(value) \(what); at most \(max) are accepted")
+    }
   }
 
   /// The options of other UNet families, which only their defaults leave out of the model.

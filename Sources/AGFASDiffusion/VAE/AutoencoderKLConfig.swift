@@ -109,6 +109,25 @@ public struct AutoencoderKLConfig: Codable, Sendable, Equatable {
     ] where value < 1 {
       throw VAEConfigError(key, "\(value)", "must be positive")
     }
+    // Bounds before anything is built from them (docs/limits.md).
+    for (key, value, max) in [
+      ("in_channels", inChannels, ConfigLimits.maxChannels), ("out_channels", outChannels, ConfigLimits.maxChannels),
+      ("latent_channels", latentChannels, ConfigLimits.maxChannels),
+      ("layers_per_block", layersPerBlock, ConfigLimits.maxLayersPerBlock),
+      ("norm_num_groups", normNumGroups, ConfigLimits.maxNormGroups),
+      ("sample_size", sampleSize, ConfigLimits.maxSampleSize),
+      ("block_out_channels", blockOutChannels.count, ConfigLimits.maxBlocks),
+    ] + blockOutChannels.map { ("block_out_channels", $0, ConfigLimits.maxChannels) } {
+      try ConfigLimits.check(value, max: max) { VAEConfigError(key, "\(value)", $0) }
+    }
+    let estimate = ConfigLimits.estimatedParameters(
+      channels: blockOutChannels, layers: Array(repeating: layersPerBlock, count: blockOutChannels.count))
+    guard estimate <= ConfigLimits.maxEstimatedParameters else {
+      throw VAEConfigError(
+        "block_out_channels", "\(blockOutChannels)",
+        "with layers_per_block makes over \(estimate) parameters; at most \(ConfigLimits.maxEstimatedParameters) are accepted"
+      )
+    }
     guard !blockOutChannels.isEmpty, blockOutChannels.allSatisfy({ $0 > 0 && $0 % normNumGroups == 0 }) else {
       throw VAEConfigError(
         "block_out_channels", "\(blockOutChannels)",

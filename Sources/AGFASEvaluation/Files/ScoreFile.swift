@@ -10,7 +10,8 @@ import Foundation
 /// - With a header (a first line with a field named `score`): columns are found by name, in
 ///   any order, others ignored: `score` (required), `label`, `video`, `path`; the reference's
 ///   names `photo_label`, `photo_belong_to_video_ID`, `photo_path` work too.
-/// `score` is P(live), a finite decimal; `label` is `1`/`live` or `0`/`spoof`. A `path`
+/// `score` is P(live), a finite decimal in [0, 1] (or, read with `.logits`, any finite logit,
+/// mapped to P(live) by the sigmoid); `label` is `1`/`live` or `0`/`spoof`. A `path`
 /// column lets the file be joined with a reference label file (`frames(joinedWith:)`).
 public struct ScoreFile: Sendable {
   /// One data line.
@@ -31,17 +32,26 @@ public struct ScoreFile: Sendable {
     }
   }
 
+  /// What the score column holds.
+  public enum Scale: Sendable {
+    /// P(live) in [0, 1]; anything outside is an error (a logit or a percentage read as a
+    /// probability would silently give wrong metrics).
+    case probability
+    /// Logits of P(live), mapped with the sigmoid 1 / (1 + e^-x).
+    case logits
+  }
+
   /// The file's name as given, used in messages.
   public let source: String
   public let rows: [Row]
 
   /// Reads and parses the file at `path`.
-  public init(contentsOfFile path: String) throws {
-    try self.init(text: try readText(path), source: path)
+  public init(contentsOfFile path: String, scale: Scale = .probability) throws {
+    try self.init(text: try readText(path), source: path, scale: scale)
   }
 
   /// Parses `text`; `source` names it in errors ("scores.csv:7: ...").
-  public init(text: String, source: String) throws {
+  public init(text: String, source: String, scale: Scale = .probability) throws {
     self.source = source
     var lines: [(number: Int, fields: [String])] = []
     var separator: Character?
@@ -59,7 +69,7 @@ public struct ScoreFile: Sendable {
     guard let first = lines.first else { throw EvaluationError.unreadable(path: source, reason: "no score lines") }
     let layout = try ColumnLayout(first.fields, source: source, line: first.number)
     rows = try lines.dropFirst(layout.isHeader ? 1 : 0).map {
-      try layout.row($0.fields, source: source, line: $0.number)
+      try layout.row($0.fields, source: source, line: $0.number, scale: scale)
     }
   }
 
@@ -124,12 +134,22 @@ struct ColumnLayout {
     }
   }
 
-  func row(_ fields: [String], source: String, line: Int) throws -> ScoreFile.Row {
+  func row(_ fields: [String], source: String, line: Int, scale: ScoreFile.Scale) throws -> ScoreFile.Row {
     func fail(_ reason: String) -> EvaluationError { .parse(file: source, line: line, reason: reason) }
     guard fields.count == count else { throw fail("expected \(count) fields, found \(fields.count)") }
     guard let score = Double(fields[self.score]) else { throw fail("score '\(fields[self.score])' is not a number") }
     guard score.isFinite else { throw EvaluationError.nonFiniteScore(item: "\(source):\(line)", value: score) }
-    var row = ScoreFile.Row(score: score, line: line)
+    let probability: Double
+    switch scale {
+    case .probability:
+      guard (0...1).contains(score) else {
+        throw fail("score \(fields[self.score]) is outside [0, 1]; if the scores are logits, pass --logits")
+      }
+      probability = score
+    case .logits:
+      probability = 1 / (1 + exp(-score))
+    }
+    var row = ScoreFile.Row(score: probability, line: line)
     if let label {
       switch fields[label].lowercased() {
       case "1", "live": row.label = 1

@@ -1,0 +1,60 @@
+import AGFASTestSupport
+import Foundation
+import XCTest
+
+@testable import AGFASFaces
+
+/// `align` on hostile inputs (issue 12): names that are not UTF-8 are listed as failed, an
+/// output that is a file is a sentence, and option errors show `align`'s own usage.
+final class AlignHostileInputTests: XCTestCase {
+  var root: URL!
+
+  override func setUpWithError() throws {
+    root = FileManager.default.temporaryDirectory.appendingPathComponent("agfas-align-h-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: root.appendingPathComponent("in/b"), withIntermediateDirectories: true)
+  }
+
+  override func tearDownWithError() throws { try? FileManager.default.removeItem(at: root) }
+
+  func path(_ relative: String) -> String { root.appendingPathComponent(relative).path }
+
+  func testNamesThatAreNotUTF8AreListedAsFailed() throws {
+    try FaceFixtures.image("flat").writePNG(to: path("in/flat.png"))
+    let raw = Array(path("in/b").utf8) + [UInt8(ascii: "/"), 0x66, 0xFF, 0x2E, 0x70, 0x6E, 0x67, 0]  // "f\xFF.png"
+    let fd = raw.withUnsafeBufferPointer { p in
+      p.baseAddress!.withMemoryRebound(to: CChar.self, capacity: raw.count) { open($0, O_CREAT | O_WRONLY, 0o644) }
+    }
+    XCTAssertGreaterThanOrEqual(fd, 0)
+    close(fd)
+    let job = try AlignmentJob(inputs: [path("in")], output: path("out"))
+    XCTAssertEqual(job.skipped.map(\.path), [path("in/b") + "/f\\xFF.png"])
+    let result = try AgfasCLI.run([
+      "align", path("in"), "--out", path("out"), "--weights", FaceFixtures.weightsFolder,
+    ])
+    XCTAssertEqual(result.status, 1, result.stderr)
+    XCTAssertTrue(result.stderr.contains("f\\xFF.png: file name is not valid UTF-8"), result.stderr)
+    let report = try JSONDecoder().decode(
+      AlignmentReport.self, from: Data(contentsOf: URL(fileURLWithPath: path("out/faces.json"))))
+    XCTAssertEqual(report.failed.map(\.input), [path("in/b") + "/f\\xFF.png"])
+    XCTAssertEqual(report.noFace, [path("in/flat.png")])
+  }
+
+  func testAnOutputThatIsAFileAndBadOptionsAreSentences() throws {
+    try FaceFixtures.image("flat").writePNG(to: path("in/flat.png"))
+    try Data().write(to: URL(fileURLWithPath: path("file")))
+    let file = try AgfasCLI.run([
+      "align", path("in"), "--out", path("file"), "--weights", FaceFixtures.weightsFolder,
+    ])
+    XCTAssertNotEqual(file.status, 0)
+    XCTAssertTrue(
+      file.stderr.contains("cannot create the folder \(path("file")): \(path("file")) exists and is a file"),
+      file.stderr)
+    XCTAssertFalse(file.stderr.contains("NSCocoaErrorDomain"), file.stderr)
+    let thresholds = try AgfasCLI.run(["align", path("in"), "--out", path("out"), "--thresholds", "0.6,0.7"])
+    XCTAssertTrue(thresholds.stderr.contains("Usage: agfas align"), thresholds.stderr)
+    let negative = try AgfasCLI.run(["align", path("in"), "--out", path("out"), "--min-face", "-5"])
+    XCTAssertNotEqual(negative.status, 0)
+    XCTAssertFalse(negative.stderr.contains("Missing value"), negative.stderr)
+    XCTAssertTrue(negative.stderr.contains("Usage: agfas align"), negative.stderr)
+  }
+}
