@@ -3,10 +3,13 @@ import Foundation
 /// Text forms of a tensor listing (what `agfas inspect` prints).
 public enum ListingFormat {
   /// One `name<TAB>dtype<TAB>shape` line per tensor, shape as comma-separated integers
-  /// (empty for a scalar).
+  /// (empty for a scalar). Names come from the file, so their control characters are
+  /// escaped: an ANSI escape must not reach the terminal, nor a tab or newline forge a row.
   public static func tsv(_ rows: [(name: String, dtype: String, shape: [Int])]) -> String {
-    rows.map { "\($0.name)\t\($0.dtype)\t\($0.shape.map(String.init).joined(separator: ","))" }
-      .joined(separator: "\n")
+    rows.map {
+      "\(ControlCharacters.escaped($0.name))\t\(ControlCharacters.escaped($0.dtype))\t\($0.shape.map(String.init).joined(separator: ","))"
+    }
+    .joined(separator: "\n")
   }
 
   /// A JSON array with one `{"name", "dtype", "shape"}` object per line, in listing order.

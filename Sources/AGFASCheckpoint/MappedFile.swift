@@ -14,21 +14,13 @@ final class MappedFile: @unchecked Sendable {
   let base: UnsafeRawPointer?
   let count: Int
 
+  /// Maps the regular file at `path`; FIFOs, devices, sockets and folders are refused
+  /// before they are opened (see `FileAccess`).
   init(path: String) throws {
     self.path = path
-    let fd = open(path, O_RDONLY)
-    guard fd >= 0 else {
-      throw CheckpointError.unreadable(path: path, reason: String(cString: strerror(errno)))
-    }
+    let (fd, size) = try FileAccess.openRegularFile(path)
     defer { close(fd) }
-    var info = stat()
-    guard fstat(fd, &info) == 0 else {
-      throw CheckpointError.unreadable(path: path, reason: String(cString: strerror(errno)))
-    }
-    guard (info.st_mode & S_IFMT) == S_IFREG else {
-      throw CheckpointError.unreadable(path: path, reason: "not a regular file")
-    }
-    count = Int(info.st_size)
+    count = size
     if count == 0 {
       base = nil
       return

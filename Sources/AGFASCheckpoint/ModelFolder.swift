@@ -19,21 +19,27 @@ public struct ModelFolder: Sendable {
     ("diffusion_pytorch_model.bin", "diffusion_pytorch_model.bin.index.json"),
   ]
 
+  /// Index and config files are read whole; none real comes near this (the largest shard
+  /// indexes are a few megabytes), and it bounds what `JSONDecoder` is given.
+  static let maxJSONBytes = 32 << 20
+
   public init(path: String) throws {
     self.path = path
-    var isDir: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue else {
+    guard try FileAccess.kind(of: path) == .directory else {
       throw CheckpointError.unreadable(path: path, reason: "not a folder")
     }
-    let fm = FileManager.default
     func file(_ name: String) -> String { (path as NSString).appendingPathComponent(name) }
     for (single, index) in ModelFolder.candidates {
-      if fm.fileExists(atPath: file(single)) {
+      // Present in any form: a FIFO or a symlink loop is found here and refused, with the
+      // reason, when it is opened, rather than skipped for the next candidate.
+      if FileAccess.exists(file(single)) {
         weightFiles = [file(single)]
         return
       }
-      if fm.fileExists(atPath: file(index)) {
-        weightFiles = try ModelFolder.shards(index: file(index)).map(file)
+      if FileAccess.exists(file(index)) {
+        weightFiles = try ModelFolder.shards(index: file(index)).map {
+          try ModelFolder.confined($0, folder: path, index: file(index))
+        }
         return
       }
     }
@@ -43,10 +49,7 @@ public struct ModelFolder: Sendable {
 
   /// Shard file names of an index, in order of first appearance in its `weight_map`.
   static func shards(index: String) throws -> [String] {
-    let data: Data
-    do { data = try Data(contentsOf: URL(fileURLWithPath: index)) } catch {
-      throw CheckpointError.unreadable(path: index, reason: error.localizedDescription)
-    }
+    let data = try FileAccess.contents(of: index, limit: maxJSONBytes)
     struct Index: Decodable {
       let weightMap: [String: String]
       enum CodingKeys: String, CodingKey { case weightMap = "weight_map" }
@@ -59,13 +62,35 @@ public struct ModelFolder: Sendable {
     return Array(Set(parsed.weightMap.values)).sorted()
   }
 
+  /// The path of shard `name` inside `folder`, refused unless it resolves (symlinks
+  /// followed) to a file inside the folder: an index is data from whoever made the folder,
+  /// and `../../x.safetensors` or a link out of it must not make us read files elsewhere.
+  static func confined(_ name: String, folder: String, index: String) throws -> String {
+    guard !name.isEmpty, !name.hasPrefix("/") else {
+      throw CheckpointError.malformed(
+        path: index,
+        reason: "shard '\(name)' is not a file name inside the model folder (outside the model folder); refused")
+    }
+    let path = (folder as NSString).appendingPathComponent(name)
+    let root = try FileAccess.resolved(folder)
+    let real: [UInt8]
+    do { real = try FileAccess.resolved(path) } catch CheckpointError.unreadable(_, let reason) {
+      throw CheckpointError.unreadable(path: path, reason: "shard named by \(index): \(reason)")
+    }
+    let inside = root == Array("/".utf8) ? real.count > 1 : real.starts(with: root + [UInt8(ascii: "/")])
+    guard inside else {
+      throw CheckpointError.malformed(
+        path: index,
+        reason: "shard '\(name)' resolves to \(String(decoding: real, as: UTF8.self)), "
+          + "outside the model folder \(String(decoding: root, as: UTF8.self)); refused")
+    }
+    return path
+  }
+
   /// `config.json` decoded as `T`.
   public func config<T: Decodable>(_ type: T.Type, file name: String = "config.json") throws -> T {
     let file = (path as NSString).appendingPathComponent(name)
-    let data: Data
-    do { data = try Data(contentsOf: URL(fileURLWithPath: file)) } catch {
-      throw CheckpointError.unreadable(path: file, reason: error.localizedDescription)
-    }
+    let data = try FileAccess.contents(of: file, limit: ModelFolder.maxJSONBytes)
     do { return try JSONDecoder().decode(T.self, from: data) } catch {
       throw CheckpointError.malformed(path: file, reason: "config does not decode: \(error)")
     }
@@ -99,10 +124,8 @@ public enum StateDict {
 
   /// The weight files behind a path: itself, or a model folder's weights.
   public static func files(_ path: String) throws -> [String] {
-    var isDir: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
-      throw CheckpointError.unreadable(path: path, reason: "no such file or folder")
-    }
-    return isDir.boolValue ? try ModelFolder(path: path).weightFiles : [path]
+    // stat, not FileManager: a symlink loop, a FIFO or a name that is not UTF-8 each get
+    // their true reason instead of "no such file or folder".
+    return try FileAccess.kind(of: path) == .directory ? ModelFolder(path: path).weightFiles : [path]
   }
 }

@@ -10,7 +10,11 @@ public enum CheckpointError: Error, CustomStringConvertible {
   /// A pickle inside the file was refused (a forbidden global) or is damaged; `entry` says which.
   case pickle(path: String, entry: String, PickleError)
 
-  public var description: String {
+  /// The message, with control characters escaped: names in it come from the file and
+  /// could otherwise drive the terminal (see `ControlCharacters`).
+  public var description: String { ControlCharacters.escaped(text) }
+
+  private var text: String {
     switch self {
     case .unreadable(let path, let reason): "\(path): cannot read: \(reason)"
     case .malformed(let path, let reason): "\(path): not a valid checkpoint: \(reason)"
@@ -25,6 +29,7 @@ public enum CheckpointError: Error, CustomStringConvertible {
 
 /// A safetensors file: an 8-byte little-endian header length, a JSON header mapping names to
 /// dtype, shape and byte offsets (plus optional string `__metadata__`), then the raw data.
+/// The header is checked strictly (see `SafeTensorsHeader`) and within `CheckpointLimits`.
 public struct SafeTensorsFile {
   public struct Entry: Sendable {
     public let dtype: String
@@ -35,68 +40,41 @@ public struct SafeTensorsFile {
   public let path: String
   public let entries: [String: Entry]
   public let metadata: [String: String]
-  private let data: Data
+  /// Tensor names, sorted.
+  public let names: [String]
+  private let file: MappedFile
   /// Where the data section starts (after the header).
   let dataStart: Int
 
-  public init(path: String) throws {
+  /// Reads and checks the header of the safetensors file at `path`; tensors are read on demand.
+  public init(path: String, limits: CheckpointLimits = .standard) throws {
+    try self.init(file: MappedFile(path: path), limits: limits)
+  }
+
+  init(file: MappedFile, limits: CheckpointLimits) throws {
+    let path = file.path
     self.path = path
-    let data: Data
-    do {
-      data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
-    } catch {
-      throw CheckpointError.unreadable(path: path, reason: error.localizedDescription)
-    }
-    guard data.count >= 8 else {
+    self.file = file
+    guard file.count >= 8 else {
       throw CheckpointError.malformed(
-        path: path, reason: "file is \(data.count) bytes, shorter than the 8-byte header length")
+        path: path, reason: "file is \(file.count) bytes, shorter than the 8-byte header length")
     }
-    let headerLength = data.prefix(8).enumerated().reduce(UInt64(0)) {
-      $0 | UInt64($1.element) << (8 * UInt64($1.offset))
-    }
-    guard headerLength <= UInt64(data.count - 8) else {
+    let headerLength = file.bytes(0..<8).reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+    guard headerLength <= UInt64(file.count - 8) else {
       throw CheckpointError.malformed(
-        path: path, reason: "header length \(headerLength) exceeds the file size \(data.count)")
+        path: path,
+        reason: "safetensors header length \(headerLength) exceeds the file size \(file.count) (truncated or damaged)")
+    }
+    guard headerLength <= UInt64(limits.maxHeaderBytes) else {
+      throw CheckpointError.malformed(
+        path: path, reason: "safetensors header of \(headerLength) bytes exceeds the limit of \(limits.maxHeaderBytes)")
     }
     let headerEnd = 8 + Int(headerLength)
-    guard let json = try? JSONSerialization.jsonObject(with: data.subdata(in: 8..<headerEnd)),
-      let header = json as? [String: Any]
-    else {
-      throw CheckpointError.malformed(path: path, reason: "header is not a JSON object")
-    }
-    var entries: [String: Entry] = [:]
-    var metadata: [String: String] = [:]
-    let available = data.count - headerEnd
-    for (name, value) in header {
-      if name == "__metadata__" {
-        metadata = (value as? [String: String]) ?? [:]
-        continue
-      }
-      guard let info = value as? [String: Any], let dtype = info["dtype"] as? String,
-        let shape = info["shape"] as? [Int], let offsets = info["data_offsets"] as? [Int], offsets.count == 2,
-        offsets[0] >= 0, offsets[0] <= offsets[1], offsets[1] <= available, shape.allSatisfy({ $0 >= 0 })
-      else {
-        throw CheckpointError.malformed(path: path, reason: "bad header entry for '\(name)'")
-      }
-      guard let size = SafeTensorsFile.elementSize(dtype) else {
-        throw CheckpointError.unsupportedDType(path: path, name: name, dtype: dtype)
-      }
-      // Overflow-checked: a damaged header may claim absurd shapes.
-      let bytes = shape.reduce(Optional(size)) { acc, d in
-        acc.flatMap { a in
-          let (p, o) = a.multipliedReportingOverflow(by: d)
-          return o ? nil : p
-        }
-      }
-      guard offsets[1] - offsets[0] == bytes else {
-        throw CheckpointError.malformed(
-          path: path, reason: "'\(name)': \(offsets[1] - offsets[0]) bytes for shape \(shape) of \(dtype)")
-      }
-      entries[name] = Entry(dtype: dtype, shape: shape, range: offsets[0]..<offsets[1])
-    }
-    self.entries = entries
-    self.metadata = metadata
-    self.data = data
+    let header = try SafeTensorsHeader(
+      json: file.bytes(8..<headerEnd), dataBytes: file.count - headerEnd, path: path, limits: limits)
+    self.entries = header.entries
+    self.metadata = header.metadata
+    self.names = header.entries.keys.sorted()
     self.dataStart = headerEnd
   }
 
@@ -115,19 +93,15 @@ public struct SafeTensorsFile {
     try Dictionary(uniqueKeysWithValues: names.map { ($0, try tensor($0)) })
   }
 
-  /// Tensor names, sorted.
-  public var names: [String] { entries.keys.sorted() }
-
   /// The named tensor, as fp32 (or bf16 when stored as BF16).
   public func tensor(_ name: String) throws -> Tensor {
     guard let e = entries[name] else { throw CheckpointError.missingTensor(path: path, name: name) }
     guard let dtype = TorchDType(safetensors: e.dtype) else {
       throw CheckpointError.unsupportedDType(path: path, name: name, dtype: e.dtype)
     }
-    return data.withUnsafeBytes { raw in
-      StridedDecode.tensor(
-        raw.baseAddress! + dataStart + e.range.lowerBound, dtype: dtype, shape: e.shape,
-        strides: Shape.strides(e.shape), offset: 0)
-    }
+    // The header check made the span lie inside the file; an empty one needs no bytes.
+    guard let base = file.base, !e.range.isEmpty else { return Tensor.empty(e.shape, dtype: dtype.engineDType) }
+    return StridedDecode.tensor(
+      base + dataStart + e.range.lowerBound, dtype: dtype, shape: e.shape, strides: Shape.strides(e.shape), offset: 0)
   }
 }

@@ -7,30 +7,36 @@ enum TorchLegacyCheckpoint {
   static let magic: [UInt8] = [0x6C, 0xFC, 0x9C, 0x46, 0xF9, 0x20, 0x6A, 0xA8, 0x50, 0x19]
   static let protocolVersion = 1001
 
-  static func load(_ file: MappedFile) throws -> CheckpointValue {
+  static func load(_ file: MappedFile, limits: CheckpointLimits) throws -> CheckpointValue {
     let bytes = file.bytes(0..<file.count)
     var position = 0
-    var part = "magic number"
+    // The first pickle of a legacy file is PyTorch's magic number; a file whose first pickle
+    // fails is a plain Python pickle, and the message says so rather than naming a "part".
+    var part =
+      "the file, a plain Python pickle and not a PyTorch checkpoint "
+      + "(a legacy PyTorch checkpoint starts with PyTorch's magic number)"
     func fail(_ reason: String) -> CheckpointError { .malformed(path: file.path, reason: reason) }
     do {
       func next(_ persistentLoad: Unpickler.PersistentLoad? = nil) throws -> CheckpointValue {
-        var u = Unpickler(bytes, position: position, persistentLoad: persistentLoad)
+        var u = Unpickler(
+          bytes, position: position, maxObjects: limits.pickleObjects(fileBytes: file.count),
+          persistentLoad: persistentLoad)
         defer { position = u.position }
         return try u.load()
       }
       guard case .bigInt(magic) = try next() else {
         throw fail("the first pickle is not PyTorch's magic number")
       }
-      part = "protocol version"
+      part = "protocol version pickle"
       let version = try next()
       guard case .int(protocolVersion) = version else {
         throw fail("legacy protocol version \(version) is not \(protocolVersion)")
       }
-      part = "system info"
+      part = "system info pickle"
       guard (try next())["little_endian"]?.bool ?? true else {
         throw fail("big-endian checkpoints are not supported")
       }
-      part = "data"
+      part = "data pickle"
       var storages: [String: TorchStorage] = [:]
       let value = try next { pid in
         let (key, dtype, count) = try TorchStorage.parsePersistentID(pid)
@@ -42,7 +48,7 @@ enum TorchLegacyCheckpoint {
         storages[key] = s
         return .storage(s)
       }
-      part = "storage keys"
+      part = "storage keys pickle"
       guard let keys = try next().elements?.compactMap(\.string) else {
         throw fail("the storage key list is not a list of strings")
       }
@@ -52,7 +58,7 @@ enum TorchLegacyCheckpoint {
       }
       return value
     } catch let e as PickleError {
-      throw CheckpointError.pickle(path: file.path, entry: "\(part) pickle", e)
+      throw CheckpointError.pickle(path: file.path, entry: part, e)
     }
   }
 

@@ -2,7 +2,7 @@
 /// tree, naming each storage by a persistent id whose bytes are the entry `<root>/data/<key>`.
 /// `<root>` is whatever name the writer chose (torch uses the file's stem).
 enum TorchZipCheckpoint {
-  static func load(_ file: MappedFile) throws -> CheckpointValue {
+  static func load(_ file: MappedFile, limits: CheckpointLimits) throws -> CheckpointValue {
     let archive = try ZipArchive(file)
     guard let pickle = archive.entries.first(where: { isRootPickle($0.name) }) else {
       throw CheckpointError.malformed(path: file.path, reason: "zip has no <root>/data.pkl entry")
@@ -34,7 +34,9 @@ enum TorchZipCheckpoint {
       return .storage(s)
     }
     do {
-      var unpickler = Unpickler(try archive.bytes(pickle), persistentLoad: persistentLoad)
+      var unpickler = Unpickler(
+        try archive.bytes(pickle), maxObjects: limits.pickleObjects(fileBytes: file.count),
+        persistentLoad: persistentLoad)
       return try unpickler.load()
     } catch let e as PickleError {
       throw CheckpointError.pickle(path: file.path, entry: pickle.name, e)

@@ -15,13 +15,24 @@ public struct Unpickler {
   /// Every box made, so teardown can empty them one by one instead of releasing a deeply
   /// nested graph recursively (which could exhaust the stack).
   private var boxes: [PickleBox] = []
+  /// Objects made so far (values pushed, memo entries) and how many are allowed: a budget
+  /// proportional to the file, checked after every opcode, so a pickle of tens of millions
+  /// of tiny items is refused before it takes gigabytes (see `CheckpointLimits`).
+  private var objects = 0
+  private let maxObjects: Int
 
   /// Where reading stops: after the STOP of the last pickle loaded.
   var position: Int { reader.position }
 
-  init(_ bytes: UnsafeRawBufferPointer, position: Int = 0, persistentLoad: PersistentLoad? = nil) {
+  /// A reader of the pickle at `position` in `bytes`, allowed `maxObjects` objects (by
+  /// default the standard limit for a file the size of `bytes`).
+  init(
+    _ bytes: UnsafeRawBufferPointer, position: Int = 0, maxObjects: Int? = nil,
+    persistentLoad: PersistentLoad? = nil
+  ) {
     reader = PickleReader(bytes, position: position)
     self.persistentLoad = persistentLoad
+    self.maxObjects = maxObjects ?? CheckpointLimits.standard.pickleObjects(fileBytes: bytes.count)
   }
 
   /// Reads one pickle (up to its STOP) and returns its value.
@@ -39,6 +50,12 @@ public struct Unpickler {
           return try freezer.freeze(try pop())
         }
         try execute(op, at: at)
+        guard objects <= maxObjects else {
+          throw PickleError.malformed(
+            position: nil,
+            reason: "the pickle makes more than \(maxObjects) objects, the limit for its file (see docs/checkpoints.md)"
+          )
+        }
       } catch PickleError.malformed(nil, let reason) {
         throw PickleError.malformed(position: at, reason: reason)
       }
@@ -65,8 +82,11 @@ public struct Unpickler {
     memo.removeAll()
   }
 
-  private mutating func push(_ node: PickleNode) { stack.append(node) }
-  private mutating func push(_ value: CheckpointValue) { stack.append(.value(value)) }
+  private mutating func push(_ node: PickleNode) {
+    objects += 1
+    stack.append(node)
+  }
+  private mutating func push(_ value: CheckpointValue) { push(.value(value)) }
 
   private mutating func newBox(_ kind: PickleBox.Kind, _ items: [PickleNode] = []) -> PickleBox {
     let b = PickleBox(kind, items)
@@ -118,6 +138,7 @@ public struct Unpickler {
     guard let top = stack.last, stack.count > (marks.last ?? 0) else {
       throw PickleError.malformed(position: nil, reason: "nothing to memoize")
     }
+    objects += 1
     memo[index] = top
   }
 

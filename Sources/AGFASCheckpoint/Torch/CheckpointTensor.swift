@@ -31,7 +31,9 @@ public struct CheckpointTensor: @unchecked Sendable, CustomStringConvertible {
       let (reach, o2) = (size == 0 ? 0 : size - 1).multipliedReportingOverflow(by: step)
       let (l, o3) = last.addingReportingOverflow(reach)
       guard !o1, !o2, !o3 else {
-        throw PickleError.malformed(position: nil, reason: "tensor of size \(shape), stride \(strides) overflows")
+        // The tensor's name is not known yet (the pickle names it later), its storage's is.
+        throw PickleError.malformed(
+          position: nil, reason: "tensor of size \(shape), stride \(strides) over storage '\(storage.key)' overflows")
       }
       count = c
       last = l

@@ -4,13 +4,49 @@ public enum Shape {
   @inlinable
   public static func count(_ shape: [Int]) -> Int { shape.reduce(1, *) }
 
-  /// Row-major strides, in elements.
+  /// Row-major strides, in elements. Never traps: a stride beyond `Int` (possible only for a
+  /// shape with a zero dimension, whose strides address nothing) saturates at `Int.max`.
+  /// Shapes read from files are checked with `checkedStrides` first.
   public static func strides(_ shape: [Int]) -> [Int] {
     var strides = [Int](repeating: 1, count: shape.count)
     var acc = 1
     for i in stride(from: shape.count - 1, through: 0, by: -1) {
       strides[i] = acc
-      acc *= shape[i]
+      // The last product is never used as a stride; skipping it keeps every valid shape exact.
+      guard i > 0 else { break }
+      let (p, overflow) = acc.multipliedReportingOverflow(by: shape[i])
+      acc = overflow ? Int.max : p
+    }
+    return strides
+  }
+
+  /// The element count of `shape`, or nil when a dimension is negative or `count` would
+  /// overflow computing it (for shapes from files, which must not trap the process). The
+  /// product is taken in order as `count` takes it, so `[2^40, 2^40, 0]` is nil, not 0.
+  public static func checkedCount(_ shape: [Int]) -> Int? {
+    var count = 1
+    for d in shape {
+      guard d >= 0 else { return nil }
+      let (p, overflow) = count.multipliedReportingOverflow(by: d)
+      guard !overflow else { return nil }
+      count = p
+    }
+    return count
+  }
+
+  /// Row-major strides, or nil when a dimension is negative or a stride does not fit in
+  /// `Int`: with a zero dimension the count fits while `[0, 2^40, 2^40]`'s first stride, 2^80,
+  /// does not.
+  public static func checkedStrides(_ shape: [Int]) -> [Int]? {
+    guard shape.allSatisfy({ $0 >= 0 }) else { return nil }
+    var strides = [Int](repeating: 1, count: shape.count)
+    var acc = 1
+    for i in stride(from: shape.count - 1, through: 0, by: -1) {
+      strides[i] = acc
+      guard i > 0 else { break }
+      let (p, overflow) = acc.multipliedReportingOverflow(by: shape[i])
+      guard !overflow else { return nil }
+      acc = p
     }
     return strides
   }

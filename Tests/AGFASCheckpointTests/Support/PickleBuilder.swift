@@ -23,6 +23,12 @@ struct PickleBuilder {
     le(UInt64(UInt32(bitPattern: i)), 4)
   }
 
+  /// Any 64-bit integer, as LONG1 with 8 bytes.
+  mutating func long(_ i: Int) {
+    op(0x8A, 8)
+    le(UInt64(bitPattern: Int64(i)), 8)
+  }
+
   mutating func put(_ i: Int) {
     op(0x72)
     le(UInt64(i), 4)
@@ -51,6 +57,26 @@ struct PickleBuilder {
     op(0x74, 0x89)  // TUPLE, NEWFALSE
     global("collections", "OrderedDict")
     op(0x29, 0x52, 0x74, 0x52)  // EMPTY_TUPLE, REDUCE, TUPLE (args), REDUCE
+  }
+
+  /// Like the other `tensor`, with 64-bit sizes and strides (LONG1), for absurd shapes.
+  mutating func tensor(key: String, count: Int32, size: [Int], stride: [Int]) {
+    global("torch._utils", "_rebuild_tensor_v2")
+    op(0x28, 0x28)
+    string("storage")
+    global("torch", "FloatStorage")
+    string(key)
+    string("cpu")
+    int(count)
+    op(0x74, 0x51)
+    int(0)
+    op(0x28)
+    for s in size { long(s) }
+    op(0x74, 0x28)
+    for s in stride { long(s) }
+    op(0x74, 0x89)
+    global("collections", "OrderedDict")
+    op(0x29, 0x52, 0x74, 0x52)
   }
 
   mutating func stop() { op(0x2E) }
