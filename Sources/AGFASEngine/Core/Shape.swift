@@ -8,16 +8,7 @@ public enum Shape {
   /// shape with a zero dimension, whose strides address nothing) saturates at `Int.max`.
   /// Shapes read from files are checked with `checkedStrides` first.
   public static func strides(_ shape: [Int]) -> [Int] {
-    var strides = [Int](repeating: 1, count: shape.count)
-    var acc = 1
-    for i in stride(from: shape.count - 1, through: 0, by: -1) {
-      strides[i] = acc
-      // The last product is never used as a stride; skipping it keeps every valid shape exact.
-      guard i > 0 else { break }
-      let (p, overflow) = acc.multipliedReportingOverflow(by: shape[i])
-      acc = overflow ? Int.max : p
-    }
-    return strides
+    rowMajorStrides(shape, beyondInt: Int.max)!
   }
 
   /// The element count of `shape`, or nil when a dimension is negative or `count` would
@@ -39,14 +30,25 @@ public enum Shape {
   /// does not.
   public static func checkedStrides(_ shape: [Int]) -> [Int]? {
     guard shape.allSatisfy({ $0 >= 0 }) else { return nil }
+    return rowMajorStrides(shape, beyondInt: nil)
+  }
+
+  /// Row-major strides; a product beyond `Int` becomes `beyondInt` (nil: no strides). The last
+  /// product is never used as a stride, so skipping it keeps every valid shape exact.
+  @inline(__always)
+  private static func rowMajorStrides(_ shape: [Int], beyondInt: Int?) -> [Int]? {
     var strides = [Int](repeating: 1, count: shape.count)
     var acc = 1
     for i in stride(from: shape.count - 1, through: 0, by: -1) {
       strides[i] = acc
       guard i > 0 else { break }
       let (p, overflow) = acc.multipliedReportingOverflow(by: shape[i])
-      guard !overflow else { return nil }
-      acc = p
+      if overflow {
+        guard let beyondInt else { return nil }
+        acc = beyondInt
+      } else {
+        acc = p
+      }
     }
     return strides
   }
