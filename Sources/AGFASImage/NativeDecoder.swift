@@ -10,8 +10,9 @@ struct DecodedPixels {
   let header: agfas_image_header
 }
 
-/// One of CImageShims' two-step decoders: read the header, check the limit, then allocate the
-/// pixels and decode. Nothing image-sized is allocated before the limit check.
+/// One of CImageShims' two-step decoders: read the header, check the limits (pixels, and
+/// pixels per byte of the encoded data), then allocate the pixels and decode. Nothing
+/// image-sized is allocated before the limit check.
 struct NativeDecoder {
   typealias Open = (
     UnsafePointer<UInt8>?, Int, UnsafeMutablePointer<OpaquePointer?>?, UnsafeMutablePointer<agfas_image_header>?,
@@ -40,7 +41,7 @@ struct NativeDecoder {
     let width = Int(header.width)
     let height = Int(header.height)
     let channels = Int(header.channels)
-    try limits.check(width: width, height: height, source: source)
+    try limits.check(width: width, height: height, byteCount: bytes.count, source: source)
     let count = try Image.sampleCount(width: width, height: height, channels: channels)
     let samples = try [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
       guard read(reader, buffer.baseAddress, &message, message.count) == 0 else { throw corrupt(source, message) }

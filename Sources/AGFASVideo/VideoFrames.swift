@@ -19,6 +19,11 @@ public enum VideoFrames {
 
   /// Decodes `path` and calls `body(index, frame)` for every `every`-th frame (0-based decode
   /// order) as RGB; `body` returns false to stop. Returns the number of frames handed out.
+  ///
+  /// Only `limits.maxPixels` bounds a frame. The pixels-per-byte rule of images does not
+  /// apply: a frame has no data of its own whose size could bound it (inter frames are coded
+  /// as differences, a whole video may be a few kilobytes a minute and still be genuine), and
+  /// libavcodec allocates one frame at a time whatever the length of the video.
   @discardableResult
   public static func forEach(
     path: String, every: Int = 1, limits: ImageLimits = ImageLimits(), _ body: (Int, Image) throws -> Bool

@@ -55,6 +55,14 @@ struct Align: ParsableCommand {
   @Option(parsing: .unconditional, help: "Refuse images with more pixels than this (decompression-bomb guard).")
   var maxPixels = ImageLimits().maxPixels
 
+  @Option(
+    parsing: .unconditional,
+    help: ArgumentHelp(
+      "Refuse images over 4096x4096 pixels with more pixels than this per byte of their file (0: no such limit).",
+      discussion: "Photos hold 0.5 to 5 pixels per byte; decompression bombs hundreds. Video frames are not concerned.")
+  )
+  var maxPixelsPerByte = ImageLimits.defaultMaxPixelsPerByte
+
   @Option(parsing: .unconditional, help: "For videos: align every N-th frame.")
   var every = 1
 
@@ -85,6 +93,9 @@ struct Align: ParsableCommand {
     guard size >= 1 else { throw ValidationError("--size must be at least 1, not \(size)") }
     guard every >= 1 else { throw ValidationError("every \(every) must be at least 1 (--every)") }
     guard maxPixels >= 1 else { throw ValidationError("--max-pixels must be at least 1, not \(maxPixels)") }
+    guard maxPixelsPerByte >= 0 else {
+      throw ValidationError("--max-pixels-per-byte must be 0 (no limit) or more, not \(maxPixelsPerByte)")
+    }
   }
 
   func run() throws {
@@ -93,7 +104,8 @@ struct Align: ParsableCommand {
     let folder = mtcnnWeightsFolder(weights, models: models)
     let detector = try MTCNN(weightsFolder: folder, options: options)
     let run = try AlignmentRun(
-      detector: detector, size: size, allFaces: allFaces, limits: ImageLimits(maxPixels: maxPixels), every: every)
+      detector: detector, size: size, allFaces: allFaces,
+      limits: ImageLimits(maxPixels: maxPixels, maxPixelsPerByte: maxPixelsPerByte), every: every)
     let videos = job.items.filter(\.isVideo).count
     stderr("aligning faces in \(job.items.count - videos) image(s) and \(videos) video(s) into \(out)")
     // A video's frame count is known only once decoded: then positions go without a total.

@@ -66,6 +66,12 @@ struct Check: ParsableCommand {
   var minFace: Double = 20
   @Option(parsing: .unconditional, help: "Refuse photos with more pixels than this (decompression-bomb guard).")
   var maxPixels = ImageLimits.defaultMaxPixels
+  @Option(
+    parsing: .unconditional,
+    help: ArgumentHelp(
+      "Refuse photos over 4096x4096 pixels with more pixels than this per byte of their file (0: no such limit).",
+      discussion: "Photos hold 0.5 to 5 pixels per byte; decompression bombs hundreds."))
+  var maxPixelsPerByte = ImageLimits.defaultMaxPixelsPerByte
 
   func validate() throws {
     guard !photos.isEmpty || example else { throw ValidationError("give at least one PHOTO, or --example") }
@@ -77,7 +83,10 @@ struct Check: ParsableCommand {
       throw ValidationError("--size must be a multiple of 8 within 8...4096 (the VAE works in 8-pixel cells)")
     }
     guard steps >= 1, strength >= 0 else { throw ValidationError("--steps must be at least 1 and --strength >= 0") }
-    guard maxPixels >= 1 else { throw ValidationError("--max-pixels must be at least 1") }
+    guard maxPixels >= 1 else { throw ValidationError("--max-pixels must be at least 1, not \(maxPixels)") }
+    guard maxPixelsPerByte >= 0 else {
+      throw ValidationError("--max-pixels-per-byte must be 0 (no limit) or more, not \(maxPixelsPerByte)")
+    }
     do {
       try DetectionOptions(minFaceSize: minFace).validate()
     } catch {
@@ -118,7 +127,8 @@ struct Check: ParsableCommand {
     for (i, photo) in inputs.enumerated() {
       let image: Image
       do {
-        image = try Image(contentsOfFile: photo, limits: ImageLimits(maxPixels: maxPixels))
+        image = try Image(
+          contentsOfFile: photo, limits: ImageLimits(maxPixels: maxPixels, maxPixelsPerByte: maxPixelsPerByte))
       } catch {
         failed += 1
         stderr("[\(i + 1)/\(inputs.count)] failed: \(error)")

@@ -18,14 +18,17 @@ struct Frames: ParsableCommand {
   @Option(help: "Output folder.")
   var out: String
 
-  @Option(help: "Keep every N-th frame.")
+  @Option(parsing: .unconditional, help: "Keep every N-th frame.")
   var every = 1
 
-  @Option(help: "Refuse frames with more pixels than this.")
+  // No --max-pixels-per-byte: a video frame has no file of its own whose size could bound it
+  // (see VideoFrames.forEach).
+  @Option(parsing: .unconditional, help: "Refuse frames with more pixels than this.")
   var maxPixels = ImageLimits.defaultMaxPixels
 
   func validate() throws {
-    guard every >= 1 else { throw ValidationError("--every must be at least 1") }
+    guard every >= 1 else { throw ValidationError("--every must be at least 1, not \(every)") }
+    guard maxPixels >= 1 else { throw ValidationError("--max-pixels must be at least 1, not \(maxPixels)") }
   }
 
   func run() throws {

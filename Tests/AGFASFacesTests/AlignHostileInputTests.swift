@@ -1,3 +1,4 @@
+import AGFASImage
 import AGFASTestSupport
 import Foundation
 import XCTest
@@ -56,5 +57,26 @@ final class AlignHostileInputTests: XCTestCase {
     XCTAssertNotEqual(negative.status, 0)
     XCTAssertFalse(negative.stderr.contains("Missing value"), negative.stderr)
     XCTAssertTrue(negative.stderr.contains("Usage: agfas align"), negative.stderr)
+  }
+
+  /// A small PNG declaring 8000x8000 pixels (a flat image, about 1000 pixels per byte) is
+  /// listed as failed from its header, naming the rule and --max-pixels-per-byte; a negative
+  /// ratio is an option error.
+  func testSmallFilesDeclaringHugeImagesAreRefusedFromTheHeader() throws {
+    let flat = try Image(width: 8000, height: 8000, channels: 1, pixels: [UInt8](repeating: 90, count: 64_000_000))
+    try flat.writePNG(to: path("in/b/bomb.png"))
+    let result = try AgfasCLI.run([
+      "align", path("in/b/bomb.png"), "--out", path("out"), "--weights", FaceFixtures.weightsFolder,
+    ])
+    XCTAssertEqual(result.status, 1, result.stderr)
+    XCTAssertTrue(result.stderr.contains("\(path("in/b/bomb.png")): image is 8000x8000"), result.stderr)
+    XCTAssertTrue(result.stderr.contains("at most 64 pixels per byte"), result.stderr)
+    XCTAssertTrue(result.stderr.contains("--max-pixels-per-byte"), result.stderr)
+    let negative = try AgfasCLI.run([
+      "align", path("in"), "--out", path("out"), "--max-pixels-per-byte", "-1",
+    ])
+    XCTAssertNotEqual(negative.status, 0)
+    XCTAssertTrue(
+      negative.stderr.contains("--max-pixels-per-byte must be 0 (no limit) or more, not -1"), negative.stderr)
   }
 }

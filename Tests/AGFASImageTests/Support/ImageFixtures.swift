@@ -74,7 +74,7 @@ func assertSamples(
 
 /// The case of an `ImageError`, without its values.
 enum ImageErrorCase: String {
-  case fileNotFound, unreadable, unsupportedFormat, corrupt, tooLarge, invalidImage, writeFailed
+  case fileNotFound, unreadable, unsupportedFormat, corrupt, tooLarge, tooLargeForData, invalidImage, writeFailed
 
   init?(_ error: ImageError) {
     self.init(rawValue: Mirror(reflecting: error).children.first?.label ?? "")
