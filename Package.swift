@@ -5,6 +5,7 @@ let package = Package(
   name: "AGFAS",
   products: [
     .library(name: "AGFASEngine", targets: ["AGFASEngine"]),
+    .library(name: "AGFASJSON", targets: ["AGFASJSON"]),
     .library(name: "AGFASCheckpoint", targets: ["AGFASCheckpoint"]),
     .library(name: "AGFASNN", targets: ["AGFASNN"]),
     .library(name: "AGFASImage", targets: ["AGFASImage"]),
@@ -33,16 +34,20 @@ let package = Package(
     // oneDNN from Debian's libdnnl-dev; it picks AMX/AVX-512/AVX2 kernels at run time.
     .systemLibrary(name: "CDNNL", path: "Sources/CDNNL"),
     .target(name: "AGFASEngine", dependencies: ["CDNNL"]),
-    .target(name: "AGFASCheckpoint", dependencies: ["AGFASEngine"]),
+    // The one strict JSON scanner (duplicate keys, wrong types said as sentences) every reader
+    // of user JSON goes through; Foundation only.
+    .target(name: "AGFASJSON"),
+    .target(name: "AGFASCheckpoint", dependencies: ["AGFASEngine", "AGFASJSON"]),
     // Layers named like their PyTorch modules, the parameter tree and state-dict loading.
     .target(name: "AGFASNN", dependencies: ["AGFASEngine"]),
     // The De-fake Face Generator's diffusion parts: schedulers, UNet, VAE.
-    .target(name: "AGFASDiffusion", dependencies: ["AGFASEngine", "AGFASNN"]),
+    .target(name: "AGFASDiffusion", dependencies: ["AGFASEngine", "AGFASNN", "AGFASJSON"]),
     // AG-FAS's De-fake Face Generator: ArcFace identity condition and the reconstruction pipeline.
     .target(
       name: "AGFASDFG", dependencies: ["AGFASEngine", "AGFASNN", "AGFASDiffusion", "AGFASCheckpoint", "AGFASImage"]),
     // AG-FAS's Off-real Attention Network: anomalous cue, ViT + cue encoder, SSDG heads and losses.
-    .target(name: "AGFASOANet", dependencies: ["AGFASEngine", "AGFASNN", "AGFASCheckpoint", "AGFASImage"]),
+    .target(
+      name: "AGFASOANet", dependencies: ["AGFASEngine", "AGFASNN", "AGFASCheckpoint", "AGFASImage", "AGFASJSON"]),
     // Face detection (MTCNN with facenet-pytorch's weights) and alignment onto the template of docs/method.md §1.
     .target(
       name: "AGFASFaces",
@@ -75,7 +80,7 @@ let package = Package(
     // Images: PNG/JPEG decode with size limits, PNG encode with atomic writes, tensor bridge.
     .target(name: "AGFASImage", dependencies: ["AGFASEngine", "CImageShims"]),
     // Evaluation as the reference reports it: video-level scores, AUC, EER/HTER, ROC plots.
-    .target(name: "AGFASEvaluation", dependencies: ["AGFASImage"]),
+    .target(name: "AGFASEvaluation", dependencies: ["AGFASImage", "AGFASJSON"]),
     // Dataset trees to the reference's JSON label files (docs/method.md §7); Foundation only.
     .target(name: "AGFASData"),
     // The released models: a manifest of where each file is published, downloads into the
@@ -104,7 +109,7 @@ let package = Package(
     // Every parser of user files as a fuzz target (scripts/fuzz.sh; docs/fuzzing.md).
     .target(
       name: "AGFASFuzzTargets",
-      dependencies: ["AGFASEngine", "AGFASCheckpoint", "AGFASImage", "AGFASDiffusion", "AGFASEvaluation"]),
+      dependencies: ["AGFASEngine", "AGFASCheckpoint", "AGFASImage", "AGFASDiffusion", "AGFASEvaluation", "AGFASJSON"]),
     .executableTarget(name: "agfas-fuzz", dependencies: ["AGFASFuzzTargets"]),
     .executableTarget(
       name: "agfas",
@@ -172,6 +177,7 @@ let package = Package(
         .product(name: "ZIPFoundation", package: "ZIPFoundation"),
       ]),
     .testTarget(name: "AGFASFuzzTests", dependencies: ["AGFASFuzzTargets"], exclude: ["Regressions"]),
+    .testTarget(name: "AGFASJSONTests", dependencies: ["AGFASJSON"]),
     .testTarget(
       name: "AGFASCheckpointTests",
       dependencies: ["AGFASCheckpoint"],

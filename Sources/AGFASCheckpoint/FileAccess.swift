@@ -127,3 +127,17 @@ enum FileAccess {
     return "is \(what), not a regular file; checkpoints are read only from regular files"
   }
 }
+
+/// The small JSON files that come with weights (model configs, shard indexes, OA-Net configs),
+/// read as the checkpoint readers read files: a FIFO, a device or a folder is refused rather
+/// than blocked on, and a file over `limit` bytes is refused before it is read.
+public enum SmallFile {
+  /// Configs and indexes are read whole; none real comes near this (the largest shard
+  /// indexes are a few megabytes).
+  public static let maxJSONBytes = 32 << 20
+
+  /// The contents of the regular file at `path`; a `CheckpointError.unreadable` saying why not.
+  public static func contents(of path: String, limit: Int = maxJSONBytes) throws -> Data {
+    try FileAccess.contents(of: path, limit: limit)
+  }
+}

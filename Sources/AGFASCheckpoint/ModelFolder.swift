@@ -1,4 +1,5 @@
 import AGFASEngine
+import AGFASJSON
 import Foundation
 
 /// A Hugging Face model folder (transformers `save_pretrained` or diffusers): a `config.json`
@@ -21,7 +22,7 @@ public struct ModelFolder: Sendable {
 
   /// Index and config files are read whole; none real comes near this (the largest shard
   /// indexes are a few megabytes), and it bounds what `JSONDecoder` is given.
-  static let maxJSONBytes = 32 << 20
+  static let maxJSONBytes = SmallFile.maxJSONBytes
 
   public init(path: String) throws {
     self.path = path
@@ -54,8 +55,10 @@ public struct ModelFolder: Sendable {
       let weightMap: [String: String]
       enum CodingKeys: String, CodingKey { case weightMap = "weight_map" }
     }
-    guard let parsed = try? JSONDecoder().decode(Index.self, from: data) else {
-      throw CheckpointError.malformed(path: index, reason: "not a shard index (no weight_map)")
+    let parsed: Index
+    do { parsed = try StrictJSON.decode(Index.self, from: data) } catch {
+      // A tensor listed twice in weight_map could be read from either shard: refused too.
+      throw CheckpointError.invalidJSON(path: index, kind: "shard index", reason: "\(error)")
     }
     // JSON objects are unordered once decoded: order shards by name, which is how both
     // libraries number them (-00001-of-00003).
@@ -87,12 +90,13 @@ public struct ModelFolder: Sendable {
     return path
   }
 
-  /// `config.json` decoded as `T`.
+  /// `config.json` decoded as `T`; a key written twice or a value of the wrong type is an
+  /// error naming the file and the key.
   public func config<T: Decodable>(_ type: T.Type, file name: String = "config.json") throws -> T {
     let file = (path as NSString).appendingPathComponent(name)
     let data = try FileAccess.contents(of: file, limit: ModelFolder.maxJSONBytes)
-    do { return try JSONDecoder().decode(T.self, from: data) } catch {
-      throw CheckpointError.malformed(path: file, reason: "config does not decode: \(error)")
+    do { return try StrictJSON.decode(T.self, from: data) } catch {
+      throw CheckpointError.invalidJSON(path: file, kind: "model config", reason: "\(error)")
     }
   }
 }

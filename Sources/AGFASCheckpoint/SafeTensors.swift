@@ -5,6 +5,9 @@ import Foundation
 public enum CheckpointError: Error, CustomStringConvertible {
   case unreadable(path: String, reason: String)
   case malformed(path: String, reason: String)
+  /// A JSON file beside the weights (`config.json`, a shard index): `kind` says which,
+  /// `reason` what is wrong (a key written twice, a value of the wrong type), naming the key.
+  case invalidJSON(path: String, kind: String, reason: String)
   case missingTensor(path: String, name: String)
   case unsupportedDType(path: String, name: String, dtype: String)
   /// A pickle inside the file was refused (a forbidden global) or is damaged; `entry` says which.
@@ -18,6 +21,7 @@ public enum CheckpointError: Error, CustomStringConvertible {
     switch self {
     case .unreadable(let path, let reason): "\(path): cannot read: \(reason)"
     case .malformed(let path, let reason): "\(path): not a valid checkpoint: \(reason)"
+    case .invalidJSON(let path, let kind, let reason): "\(path): not a valid \(kind): \(reason)"
     case .missingTensor(let path, let name): "\(path): no tensor named '\(name)'"
     case .unsupportedDType(let path, let name, let dtype): "\(path): tensor '\(name)' has unsupported dtype \(dtype)"
     case .pickle(let path, let entry, .forbiddenGlobal(let module, let name)):

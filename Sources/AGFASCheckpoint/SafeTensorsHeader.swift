@@ -1,4 +1,5 @@
 import AGFASEngine
+import AGFASJSON
 
 /// The JSON header of a safetensors file, read strictly and checked as the safetensors
 /// library checks it: every entry has a known dtype, a shape of non-negative integers whose

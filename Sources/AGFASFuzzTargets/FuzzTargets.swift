@@ -3,6 +3,7 @@ import AGFASDiffusion
 import AGFASEngine
 import AGFASEvaluation
 import AGFASImage
+import AGFASJSON
 import Foundation
 
 /// One parser fed arbitrary bytes. Errors are the expected outcome of bad input; only a trap,
@@ -62,6 +63,10 @@ public struct FuzzTarget: Sendable {
     },
     FuzzTarget(name: "labels", seeds: ["label.json", "labels.json"]) { data in
       _ = try? LabelFile.parse(data, source: "fuzz")
+    },
+    // The scanner every JSON reader goes through (model and OA-Net configs, shard indexes).
+    FuzzTarget(name: "json", seeds: [".json"]) { data in
+      _ = StrictJSON.scan(data)
     },
   ]
 

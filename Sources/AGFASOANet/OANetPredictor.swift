@@ -1,5 +1,7 @@
+import AGFASCheckpoint
 import AGFASEngine
 import AGFASImage
+import AGFASJSON
 import Foundation
 
 /// One face's verdict: P(live) and the label it gives at `threshold`.
@@ -52,13 +54,15 @@ public struct OANetPredictor: Sendable {
     try self.init(model: model, threshold: threshold)
   }
 
-  /// Reads an OA-Net config JSON file; missing keys take the reference's values.
+  /// Reads an OA-Net config JSON file; missing keys take the reference's values. A key
+  /// written twice or a value of the wrong type is an error naming the file and the key.
   public static func readConfig(_ path: String) throws -> OANetConfig {
-    guard let data = FileManager.default.contents(atPath: path) else {
-      throw OANetError.config("\(path): no such file or not readable")
+    let data: Data
+    do { data = try SmallFile.contents(of: path) } catch {
+      throw OANetError.config("\(error)")
     }
     do {
-      return try JSONDecoder().decode(OANetConfig.self, from: data)
+      return try StrictJSON.decode(OANetConfig.self, from: data)
     } catch {
       throw OANetError.config("\(path): not an OA-Net config: \(error)")
     }

@@ -176,9 +176,7 @@ struct Train: ParsableCommand {
   /// Trains one split into `out` (resuming when --resume) and returns where it ended.
   func train(_ split: DomainSplit, out: String, computeType: DType) throws -> TrainingProgress {
     let (sourceNames, target) = (split.sources, split.target)
-    var modelConfig =
-      try config.map { try JSONDecoder().decode(OANetConfig.self, from: Data(contentsOf: URL(fileURLWithPath: $0))) }
-      ?? .reference
+    var modelConfig = try config.map(OANetPredictor.readConfig) ?? .reference
     modelConfig.numDomains = sourceNames.count
     var options = TrainingOptions()
     options.iterations = iterations

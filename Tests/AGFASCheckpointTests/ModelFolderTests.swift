@@ -77,8 +77,35 @@ final class ModelFolderTests: XCTestCase {
     let scratch = try ScratchDir()
     assertThrows("no weights found") { _ = try ModelFolder(path: scratch.url.path) }
     _ = try scratch.write(Array("{\"metadata\": {}}".utf8), "model.safetensors.index.json")
-    assertThrows("model.safetensors.index.json", "no weight_map") { _ = try ModelFolder(path: scratch.url.path) }
+    assertThrows("model.safetensors.index.json: not a valid shard index: required key 'weight_map' is missing") {
+      _ = try ModelFolder(path: scratch.url.path)
+    }
     assertThrows("no such file or folder") { _ = try StateDict.listing(path: scratch.url.path + "/missing") }
     assertThrows("not a folder") { _ = try ModelFolder(path: Fixtures.path("weights.safetensors")) }
+  }
+
+  /// Shard indexes and config.json (issue 12): a tensor mapped twice in weight_map, or a value
+  /// of the wrong type, is refused naming the file, the key and its object.
+  func testIndexesAndConfigsRefuseDuplicateKeysAndWrongTypes() throws {
+    let scratch = try ScratchDir()
+    let index = try scratch.write(
+      Array(#"{"weight_map": {"w": "a.safetensors", "w": "b.safetensors"}}"#.utf8), "model.safetensors.index.json")
+    assertThrows(index, "not a valid shard index: key 'w' appears twice in 'weight_map'; remove one") {
+      _ = try ModelFolder(path: scratch.url.path)
+    }
+    _ = try scratch.write(Array(#"{"weight_map": {"w": 3}}"#.utf8), "model.safetensors.index.json")
+    assertThrows(index, "not a valid shard index: key 'weight_map.w': ") { _ = try ModelFolder(path: scratch.url.path) }
+
+    struct Config: Decodable { var hidden_size: Int }
+    _ = try scratch.write(Array("{\"weight_map\": {}}".utf8), "model.safetensors.index.json")
+    let config = try scratch.write(Array(#"{"hidden_size": 8, "hidden_size": 16}"#.utf8), "config.json")
+    let folder = try ModelFolder(path: scratch.url.path)
+    assertThrows(config, "not a valid model config: key 'hidden_size' appears twice; remove one") {
+      _ = try folder.config(Config.self)
+    }
+    _ = try scratch.write(Array(#"{"hidden_size": "16"}"#.utf8), "config.json")
+    assertThrows(config, "not a valid model config: key 'hidden_size': ") { _ = try folder.config(Config.self) }
+    _ = try scratch.write(Array(#"{"hidden_size": 16}"#.utf8), "config.json")
+    XCTAssertEqual(try folder.config(Config.self).hidden_size, 16)
   }
 }

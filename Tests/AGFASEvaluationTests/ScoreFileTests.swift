@@ -86,7 +86,7 @@ final class ScoreFileTests: XCTestCase {
       ),
       (
         "[{\"photo_path\": \"a\", \"photo_label\": 1, \"photo_belong_to_video_ID\": \"v\"}, {\"photo_path\": \"b\", \"photo_label\": 3, \"photo_belong_to_video_ID\": \"v\"}]",
-        "l.json: entry 1: photo_label is missing or not 0 or 1"
+        "l.json: entry 1: photo_label is missing or not 0 or 1 (found a number)"
       ),
       (
         "[{\"photo_path\": \"a\", \"photo_label\": 0}]",
@@ -100,6 +100,50 @@ final class ScoreFileTests: XCTestCase {
     }
     XCTAssertTrue(
       message { _ = try LabelFile.parse(Data("[".utf8), source: "l.json") }.hasPrefix(
+        "cannot read l.json: not valid JSON"))
+  }
+
+  /// Issue 12: a key written twice in an entry, and values of the wrong type (a boolean label,
+  /// a null video, a number as path), are refused naming the file, the entry and the key.
+  func testDuplicateKeysAndWrongTypesInLabelFilesAreRefused() {
+    let entry = #""photo_path": "a", "photo_label": 1, "photo_belong_to_video_ID": "v""#
+    let cases = [
+      ("[{\(entry)}, {\(entry), \"photo_label\": 0}]", "l.json: entry 1: key 'photo_label' appears twice; remove one"),
+      (
+        "[{\(entry), \"photo_path\": \"b\"}]", "l.json: entry 0: key 'photo_path' appears twice; remove one"
+      ),
+      (
+        #"[{"photo_path": "a", "photo_label": true, "photo_belong_to_video_ID": "v"}]"#,
+        "l.json: entry 0: photo_label is missing or not 0 or 1 (found a boolean)"
+      ),
+      (
+        #"[{"photo_path": "a", "photo_label": 0.5, "photo_belong_to_video_ID": "v"}]"#,
+        "l.json: entry 0: photo_label is missing or not 0 or 1 (found a number)"
+      ),
+      (
+        #"[{"photo_path": "a", "photo_label": 1, "photo_belong_to_video_ID": null}]"#,
+        "l.json: entry 0: photo_belong_to_video_ID is missing or not a string or integer (found null)"
+      ),
+      (
+        #"[{"photo_path": 7, "photo_label": 1, "photo_belong_to_video_ID": "v"}]"#,
+        "l.json: entry 0: photo_path is missing or not a non-empty string (found a number)"
+      ),
+      (
+        #"[{"photo_path": "", "photo_label": 1, "photo_belong_to_video_ID": "v"}]"#,
+        #"l.json: entry 0: photo_path is missing or not a non-empty string (found "")"#
+      ),
+    ]
+    for (json, expected) in cases {
+      XCTAssertEqual(message { _ = try LabelFile.parse(Data(json.utf8), source: "l.json") }, expected, json)
+    }
+    // Other keys are skipped; a duplicate inside one is still refused.
+    XCTAssertEqual(
+      try LabelFile.parse(Data("[{\(entry), \"note\": {\"x\": [1, {}]}}]".utf8), source: "l.json").count, 1)
+    XCTAssertTrue(
+      message { _ = try LabelFile.parse(Data("[{\(entry), \"note\": {\"x\": 1, \"x\": 2}}]".utf8), source: "l.json") }
+        .contains("key 'x' appears twice"))
+    XCTAssertTrue(
+      message { _ = try LabelFile.parse(Data("[{\(entry)}] [".utf8), source: "l.json") }.hasPrefix(
         "cannot read l.json: not valid JSON"))
   }
 

@@ -18,7 +18,7 @@ final class FuzzTargetTests: XCTestCase {
   func testEveryTargetRunsItsSeedsAndRegressions() throws {
     XCTAssertEqual(
       FuzzTarget.all.map(\.name),
-      ["safetensors", "torch", "pickle", "model-folder-index", "png", "jpeg", "config", "scores", "labels"])
+      ["safetensors", "torch", "pickle", "model-folder-index", "png", "jpeg", "config", "scores", "labels", "json"])
     for target in FuzzTarget.all {
       let seeds = files(under: Self.tests) { path in
         path.contains("/Fixtures/") && target.seeds.contains { path.hasSuffix($0) }

@@ -1,3 +1,4 @@
+import AGFASJSON
 import Foundation
 
 /// One frame of a reference label file (docs/method.md §7).
@@ -25,39 +26,97 @@ public enum LabelFile {
   }
 
   /// Parses label-file JSON; errors name `source` and the entry (0-based).
+  ///
+  /// Read by the strict `JSONCursor`, not Foundation: a key written twice in an entry is an
+  /// error (Foundation keeps one of the two silently), and so is a value of the wrong type
+  /// (`"photo_label": true` is not the label 1). Other keys are allowed and skipped.
   public static func parse(_ data: Data, source: String) throws -> [LabelEntry] {
-    let json: Any
-    do {
-      json = try JSONSerialization.jsonObject(with: data)
-    } catch {
-      throw EvaluationError.unreadable(path: source, reason: "not valid JSON (\(error.localizedDescription))")
-    }
-    guard let array = json as? [Any] else {
-      throw EvaluationError.unreadable(path: source, reason: "expected a JSON array of label entries")
-    }
-    return try array.enumerated().map { index, item in
-      func fail(_ reason: String) -> EvaluationError { .labelEntry(file: source, index: index, reason: reason) }
-      guard let entry = item as? [String: Any] else { throw fail("not a JSON object") }
-      guard let path = entry["photo_path"] as? String, !path.isEmpty else {
-        throw fail("photo_path is missing or not a non-empty string")
+    try data.withUnsafeBytes { bytes in
+      var cursor = JSONCursor(bytes)
+      cursor.skipByteOrderMark()
+      do {
+        guard cursor.take("[") else {
+          if cursor.peek() == nil { throw cursor.fail("no JSON value") }
+          throw EvaluationError.unreadable(path: source, reason: "expected a JSON array of label entries")
+        }
+        var entries: [LabelEntry] = []
+        if cursor.take("]") { return try end(&cursor, entries) }
+        repeat { entries.append(try entry(&cursor, index: entries.count, source: source)) } while cursor.take(",")
+        try cursor.expect("]")
+        return try end(&cursor, entries)
+      } catch let failure as JSONCursor.Failure {
+        throw EvaluationError.unreadable(path: source, reason: "not valid JSON (\(failure.reason))")
       }
-      guard let label = entry["photo_label"].flatMap(integer), label == 0 || label == 1 else {
-        throw fail("photo_label is missing or not 0 or 1")
-      }
-      let rawVideo = entry["photo_belong_to_video_ID"]
-      guard let video = (rawVideo as? String) ?? rawVideo.flatMap(integer).map(String.init), !video.isEmpty else {
-        throw fail("photo_belong_to_video_ID is missing or not a string or integer")
-      }
-      return LabelEntry(path: path, label: label, video: video)
     }
   }
 
-  /// An integral JSON number or a string holding one.
-  private static func integer(_ value: Any) -> Int? {
-    if let text = value as? String { return Int(text) }
-    guard let number = value as? NSNumber else { return nil }
-    let double = number.doubleValue
-    return double == double.rounded() && abs(double) < 1e15 ? Int(double) : nil
+  private static func end(_ cursor: inout JSONCursor, _ entries: [LabelEntry]) throws -> [LabelEntry] {
+    guard cursor.peek() == nil else { throw cursor.fail("text follows the array of label entries") }
+    return entries
+  }
+
+  /// One `{"photo_path", "photo_label", "photo_belong_to_video_ID"}` object.
+  private static func entry(_ c: inout JSONCursor, index: Int, source: String) throws -> LabelEntry {
+    func fail(_ reason: String) -> EvaluationError { .labelEntry(file: source, index: index, reason: reason) }
+    guard c.take("{") else {
+      // Still read the value, so a file that is not JSON at all says so first.
+      try c.skipValue("entry \(index)")
+      throw fail("not a JSON object")
+    }
+    var path: String?
+    var label: Int?
+    var video: String?
+    var seen = Set<String>()
+    if !c.take("}") {
+      repeat {
+        let key = try c.string("a key of entry \(index)")
+        guard seen.insert(key).inserted else { throw fail("key '\(key)' appears twice; remove one") }
+        try c.expect(":")
+        switch key {
+        case "photo_path":
+          let text = c.peek() == UInt8(ascii: "\"") ? try c.string(key) : nil
+          guard let text, !text.isEmpty else {
+            throw fail("photo_path is missing or not a non-empty string (found \(text == nil ? c.found() : "\"\""))")
+          }
+          path = text
+        case "photo_label":
+          let found = c.found()
+          guard let value = try integer(&c, key), value == 0 || value == 1 else {
+            throw fail("photo_label is missing or not 0 or 1 (found \(found))")
+          }
+          label = value
+        case "photo_belong_to_video_ID":
+          let found = c.found()
+          let value = c.peek() == UInt8(ascii: "\"") ? try c.string(key) : try integer(&c, key).map(String.init)
+          guard let value, !value.isEmpty else {
+            throw fail("photo_belong_to_video_ID is missing or not a string or integer (found \(found))")
+          }
+          video = value
+        default:
+          try c.skipValue(key)
+        }
+      } while c.take(",")
+      try c.expect("}")
+    }
+    guard let path else { throw fail("photo_path is missing or not a non-empty string") }
+    guard let label else { throw fail("photo_label is missing or not 0 or 1") }
+    guard let video else { throw fail("photo_belong_to_video_ID is missing or not a string or integer") }
+    return LabelEntry(path: path, label: label, video: video)
+  }
+
+  /// An integral JSON number or a string holding one; nil for anything else (a boolean, null,
+  /// a fraction), which is then consumed.
+  private static func integer(_ c: inout JSONCursor, _ key: String) throws -> Int? {
+    switch c.peek() {
+    case UInt8(ascii: "\""):
+      return Int(try c.string(key))
+    case let b? where b == UInt8(ascii: "-") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(b):
+      let double = try c.number(key)
+      return double == double.rounded() && abs(double) < 1e15 ? Int(double) : nil
+    default:
+      try c.skipValue(key)
+      return nil
+    }
   }
 }
 

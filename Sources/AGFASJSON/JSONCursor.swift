@@ -1,27 +1,37 @@
-/// A strict, minimal JSON reader over raw bytes, for safetensors headers.
+/// A strict, minimal JSON reader over raw bytes: safetensors headers are read with it value by
+/// value, and every JSON file a user hands to AGFAS is scanned with it for duplicate keys
+/// (`StrictJSON`).
 ///
 /// Foundation's `JSONSerialization` keeps one of two duplicate keys without a word, turns
 /// `true` into the number 1 when asked for an `[Int]`, and builds an object graph costing
 /// kilobytes per header entry. This cursor reads exactly the values a header holds straight
 /// into Swift values, so duplicate keys and wrong types are errors and memory stays a small
 /// multiple of the header. Errors are plain strings; the caller adds the file name.
-struct JSONCursor {
-  struct Failure: Error {
-    let reason: String
+public struct JSONCursor {
+  public struct Failure: Error, CustomStringConvertible {
+    public let reason: String
+    public var description: String { reason }
   }
 
-  let bytes: UnsafeRawBufferPointer
-  private(set) var position = 0
+  public let bytes: UnsafeRawBufferPointer
+  public private(set) var position = 0
   /// Nesting allowed in values that are skipped (unknown keys), so recursion stays shallow.
-  static let maxDepth = 64
+  public static let maxDepth = 64
 
-  init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+  /// A cursor at the start of `bytes`, which must stay valid while it is used.
+  public init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
 
-  func fail(_ reason: String) -> Failure { Failure(reason: "at header byte \(position): \(reason)") }
+  /// A failure at the current position.
+  public func fail(_ reason: String) -> Failure { Failure(reason: "at byte \(position): \(reason)") }
 
-  var atEnd: Bool { position >= bytes.count }
+  public var atEnd: Bool { position >= bytes.count }
 
-  mutating func skipWhitespace() {
+  /// Moves past a UTF-8 byte order mark, if the bytes start with one (Foundation accepts it).
+  public mutating func skipByteOrderMark() {
+    if position == 0, bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF { position = 3 }
+  }
+
+  public mutating func skipWhitespace() {
     while position < bytes.count {
       switch bytes[position] {
       case 0x20, 0x09, 0x0A, 0x0D: position += 1
@@ -31,27 +41,27 @@ struct JSONCursor {
   }
 
   /// The next non-blank byte, not consumed; nil at the end.
-  mutating func peek() -> UInt8? {
+  public mutating func peek() -> UInt8? {
     skipWhitespace()
     return atEnd ? nil : bytes[position]
   }
 
   // Scalars, not Characters: a Character's `asciiValue` costs a string walk per call.
-  mutating func expect(_ c: Unicode.Scalar) throws {
+  public mutating func expect(_ c: Unicode.Scalar) throws {
     guard peek() == UInt8(ascii: c) else { throw fail("expected '\(c)', found \(found())") }
     position += 1
   }
 
   /// Consumes `c` if it is next.
-  mutating func take(_ c: Unicode.Scalar) -> Bool {
+  public mutating func take(_ c: Unicode.Scalar) -> Bool {
     guard peek() == UInt8(ascii: c) else { return false }
     position += 1
     return true
   }
 
   /// What the next value is, for error messages.
-  mutating func found() -> String {
-    guard let c = peek() else { return "the end of the header" }
+  public mutating func found() -> String {
+    guard let c = peek() else { return "the end of the text" }
     switch c {
     case UInt8(ascii: "{"): return "an object"
     case UInt8(ascii: "["): return "an array"
@@ -65,7 +75,7 @@ struct JSONCursor {
 
   /// Members of an object, calling `member` with each key (the cursor then at its value);
   /// a key seen twice is an error, as the safetensors library makes it.
-  mutating func object(_ what: String, _ member: (inout JSONCursor, String) throws -> Void) throws {
+  public mutating func object(_ what: String, _ member: (inout JSONCursor, String) throws -> Void) throws {
     guard peek() == UInt8(ascii: "{") else { throw fail("\(what) must be an object, found \(found())") }
     position += 1
     var seen = Set<String>()
@@ -80,7 +90,7 @@ struct JSONCursor {
   }
 
   /// An array of non-negative integers.
-  mutating func integers(_ what: String) throws -> [Int] {
+  public mutating func integers(_ what: String) throws -> [Int] {
     guard take("[") else { throw fail("\(what) must be an array of non-negative integers, found \(found())") }
     var out: [Int] = []
     if take("]") { return out }
@@ -90,7 +100,7 @@ struct JSONCursor {
   }
 
   /// A non-negative integer written without fraction or exponent, that fits in `Int`.
-  mutating func integer(_ what: String) throws -> Int {
+  public mutating func integer(_ what: String) throws -> Int {
     guard let c = peek(), (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(c) else {
       throw fail("\(what) must hold non-negative integers, found \(found())")
     }
@@ -113,7 +123,7 @@ struct JSONCursor {
   }
 
   /// A string, escapes decoded; it must be valid UTF-8 without raw control characters.
-  mutating func string(_ what: String) throws -> String {
+  public mutating func string(_ what: String) throws -> String {
     guard take("\"") else { throw fail("\(what) must be a string, found \(found())") }
     // Fast path: most strings have no escapes; decode them straight from the header bytes.
     var end = position
@@ -181,7 +191,7 @@ struct JSONCursor {
   }
 
   /// Skips any value (an entry's unknown keys), refusing nesting deeper than `maxDepth`.
-  mutating func skipValue(_ what: String, depth: Int = 0) throws {
+  public mutating func skipValue(_ what: String, depth: Int = 0) throws {
     guard depth < Self.maxDepth else { throw fail("\(what) is nested deeper than \(Self.maxDepth)") }
     switch peek() {
     case UInt8(ascii: "{"): try object(what) { cursor, _ in try cursor.skipValue(what, depth: depth + 1) }
@@ -210,5 +220,18 @@ struct JSONCursor {
     while position < bytes.count, allowed.contains(bytes[position]) { position += 1 }
     guard Double(String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)) != nil
     else { throw fail("\(what) holds a malformed number") }
+  }
+
+  /// A number of any form, as a `Double`; the caller says what else may stand here.
+  public mutating func number(_ what: String) throws -> Double {
+    guard let c = peek(), c == UInt8(ascii: "-") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(c) else {
+      throw fail("\(what) must be a number, found \(found())")
+    }
+    let start = position
+    try skipNumber(what)
+    guard
+      let value = Double(String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self))
+    else { throw fail("\(what) holds a malformed number") }
+    return value
   }
 }
