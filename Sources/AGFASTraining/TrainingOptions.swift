@@ -47,6 +47,9 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
       throw TrainingError.options("\(name) \(v) must be > 0")
     }
     guard validateEvery >= 0 else { throw TrainingError.options("validation interval \(validateEvery) must be >= 0") }
+    guard learningRate.isFinite, learningRate > 0 else {
+      throw TrainingError.options("learning rate \(learningRate) must be a finite number > 0")
+    }
     guard warmupFraction >= 0, warmupFraction <= 1 else {
       throw TrainingError.options("warm-up fraction \(warmupFraction) must be in [0, 1]")
     }

@@ -57,17 +57,19 @@ struct Train: ParsableCommand {
   var domains: String?
   @Option(help: "Output folder for checkpoints and the log.")
   var out: String
-  @Option(help: "Training iterations.")
+  // Numbers use .unconditional parsing: "--iterations -5" is read and refused by validate()
+  // naming the option and the value, not taken for a missing value.
+  @Option(parsing: .unconditional, help: "Training iterations.")
   var iterations = 4000
-  @Option(help: "Validate on the target domain every this many iterations (0: never).")
+  @Option(parsing: .unconditional, help: "Validate on the target domain every this many iterations (0: never).")
   var validateEvery = 10
-  @Option(help: "Save the resumable checkpoint every this many iterations.")
+  @Option(parsing: .unconditional, help: "Save the resumable checkpoint every this many iterations.")
   var checkpointEvery = 100
-  @Option(help: "Live and spoof frames per source domain per iteration.")
+  @Option(parsing: .unconditional, help: "Live and spoof frames per source domain per iteration.")
   var perClass = 10
-  @Option(help: "Peak learning rate.")
+  @Option(parsing: .unconditional, help: "Peak learning rate.")
   var learningRate: Float = 1e-3
-  @Option(help: "Seed of the initialisation, sampling, flips and dropout.")
+  @Option(parsing: .unconditional, help: "Seed of the initialisation, sampling, flips and dropout.")
   var seed: UInt64 = 0
   @Option(
     help:
@@ -88,6 +90,18 @@ struct Train: ParsableCommand {
   var config: String?
 
   func validate() throws {
+    for (option, value) in [
+      ("--iterations", iterations), ("--checkpoint-every", checkpointEvery), ("--per-class", perClass),
+    ]
+    where value < 1 {
+      throw ValidationError("\(option) must be at least 1, not \(value)")
+    }
+    guard validateEvery >= 0 else {
+      throw ValidationError("--validate-every must be 0 (never) or more, not \(validateEvery)")
+    }
+    guard learningRate.isFinite, learningRate > 0 else {
+      throw ValidationError("--learning-rate must be a finite number above 0, not \(learningRate)")
+    }
     guard (vit == nil) == (resnet == nil) else { throw ValidationError("--vit and --resnet go together") }
     guard !randomInit || vit == nil else { throw ValidationError("--random-init excludes --vit and --resnet") }
     guard domains == nil || self.protocol == "all" else { throw ValidationError("--domains goes with --protocol all") }
