@@ -63,3 +63,30 @@ public enum RawDirectory {
     return out
   }
 }
+
+/// Command-line arguments Foundation cannot name.
+///
+/// Swift decodes `argv` into `String`s, replacing bytes that are not valid UTF-8 with U+FFFD,
+/// so a photo named `caf\xE9.jpg` on the command line reaches a command as `caf\u{FFFD}.jpg`,
+/// a name no file has: it would be reported as missing. This finds such arguments so they are
+/// listed as skipped with the true reason, shown with `\xNN` escapes.
+public enum RawArguments {
+  /// `argument` as its original bytes escaped (`caf\xE9.jpg`) when it is a command-line
+  /// argument whose bytes are not valid UTF-8; nil otherwise.
+  public static func undecodable(_ argument: String, arguments: [[UInt8]] = commandLine()) -> String? {
+    guard argument.unicodeScalars.contains("\u{FFFD}") else { return nil }
+    for raw in arguments where String(validating: raw, as: UTF8.self) == nil {
+      if String(decoding: raw, as: UTF8.self) == argument { return RawDirectory.escaped(raw) }
+    }
+    return nil
+  }
+
+  /// This process's arguments as the bytes it was given.
+  public static func commandLine() -> [[UInt8]] {
+    (0..<Int(CommandLine.argc)).compactMap { i in
+      CommandLine.unsafeArgv[i].map { arg in
+        Array(UnsafeBufferPointer(start: UnsafeRawPointer(arg).assumingMemoryBound(to: UInt8.self), count: strlen(arg)))
+      }
+    }
+  }
+}

@@ -27,8 +27,9 @@ public struct AlignmentJob: Sendable {
   public let output: String
   /// Sorted by input path.
   public let items: [Item]
-  /// Files inside input folders that cannot be read at all (names that are not valid UTF-8),
-  /// with the reason; the run lists them as failed instead of dropping them silently.
+  /// Inputs, and files inside input folders, that cannot be read at all (names that are not
+  /// valid UTF-8), with the reason; the run lists them as failed instead of dropping them
+  /// silently.
   public let skipped: [SkippedInput]
 
   /// Plans a run over image files and folder trees.
@@ -38,6 +39,12 @@ public struct AlignmentJob: Sendable {
     var items: [Item] = []
     var skipped: [SkippedInput] = []
     for input in inputs {
+      // A name that is not UTF-8 given on the command line arrives with U+FFFD in place of
+      // its bytes and names nothing: listed as skipped, not called missing.
+      if let name = RawArguments.undecodable(input) {
+        skipped.append(SkippedInput(path: name, reason: "file name is not valid UTF-8; rename it"))
+        continue
+      }
       var isFolder: ObjCBool = false
       guard fm.fileExists(atPath: input, isDirectory: &isFolder) else {
         throw FacesError.input("\(input) does not exist")

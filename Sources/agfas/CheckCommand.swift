@@ -1,5 +1,6 @@
 import AGFASCheck
 import AGFASDFG
+import AGFASData
 import AGFASEngine
 import AGFASFaces
 import AGFASImage
@@ -17,7 +18,9 @@ struct Check: ParsableCommand {
       (--oanet) scores the pair. One JSON line per face on stdout: photo, face, box, \
       landmarks, detector score, p_live and label (null without --oanet), cue statistics (in \
       8-bit grey levels) and the images written (OUT/<photo>/face<k>/aligned.png, \
-      reconstruction.png, cue.png). --report DIR writes a self-contained HTML page of it all.
+      reconstruction.png, cue.png). --report DIR writes a self-contained HTML page of it all. \
+      A photo that cannot be read (damaged, too large, or a name that is not UTF-8) gets a line \
+      with an "error" instead; the others are checked, and the exit status is then 1.
 
       No trained OA-Net is released (training needs the four licensed datasets: agfas train), \
       so without --oanet there is no verdict, only the cue. Models missing from the models \
@@ -95,10 +98,26 @@ struct Check: ParsableCommand {
   }
 
   func run() throws {
+    // A photo whose name is not UTF-8 reaches us with U+FFFD in place of its bytes and cannot
+    // be opened: listed as skipped with the reason before anything is loaded, the others are
+    // checked, and the run fails at the end (as align lists them).
+    let skipped = photos.compactMap { photo in
+      RawArguments.undecodable(photo).map { SkippedInput(path: $0, reason: "file name is not valid UTF-8; rename it") }
+    }
+    for s in skipped {
+      stderr("\(s)")
+      try printLine(["photo": s.path, "face": nil, "error": s.reason])
+    }
+    let readable = photos.filter { RawArguments.undecodable($0) == nil }
+    guard !readable.isEmpty || example else {
+      stderr("no photo left to check: \(skipped.count) skipped")
+      throw ExitCode(1)
+    }
+
     let folder = modelsFolder(models)
     let mtcnn = mtcnnWeightsFolder(weights, models: models)
     try fetchMissing(folder: folder, mtcnnGiven: mtcnn != folder.location(ofItem: "mtcnn"))
-    var inputs = photos
+    var inputs = readable
     if example { inputs.insert(folder.location(ofItem: "examples")! + "/astronaut.png", at: 0) }
 
     let dtype = try precisionType(precision)
@@ -121,8 +140,10 @@ struct Check: ParsableCommand {
 
     let output = out ?? report ?? "agfas-check"
     let names = PhotoFolders(inputs)
-    var reportPhotos: [CheckReport.Photo] = []
-    var failed = 0
+    var reportPhotos: [CheckReport.Photo] = skipped.map {
+      .init(path: $0.path, image: nil, faces: [], problem: $0.reason)
+    }
+    var failed = skipped.count
     let status = StatusLine()
     for (i, photo) in inputs.enumerated() {
       let image: Image

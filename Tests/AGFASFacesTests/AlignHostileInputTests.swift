@@ -79,4 +79,27 @@ final class AlignHostileInputTests: XCTestCase {
     XCTAssertTrue(
       negative.stderr.contains("--max-pixels-per-byte must be 0 (no limit) or more, not -1"), negative.stderr)
   }
+
+  /// A file named on the command line in another encoding (Latin-1 "café.png") arrives with
+  /// U+FFFD in place of its byte: it is listed as failed with the reason, not called missing,
+  /// and the other inputs are aligned.
+  func testArgumentsThatAreNotUTF8AreListedAsFailed() throws {
+    try FaceFixtures.image("flat").writePNG(to: path("in/flat.png"))
+    let raw = Array(path("in/caf").utf8) + [0xE9] + Array(".png".utf8)
+    let fd = open(raw.map { CChar(bitPattern: $0) } + [0], O_CREAT | O_WRONLY, 0o644)
+    XCTAssertGreaterThanOrEqual(fd, 0)
+    close(fd)
+    let result = try AgfasCLI.run(
+      bytes: [Array("align".utf8), raw]
+        + [path("in/flat.png"), "--out", path("out"), "--weights", FaceFixtures.weightsFolder]
+        .map { Array($0.utf8) })
+    XCTAssertEqual(result.status, 1, result.stderr)
+    let shown = path("in/caf") + "\\xE9.png"
+    XCTAssertTrue(result.stderr.contains("\(shown): file name is not valid UTF-8; rename it"), result.stderr)
+    XCTAssertFalse(result.stderr.contains("does not exist"), result.stderr)
+    let report = try JSONDecoder().decode(
+      AlignmentReport.self, from: Data(contentsOf: URL(fileURLWithPath: path("out/faces.json"))))
+    XCTAssertEqual(report.failed.map(\.input), [shown])
+    XCTAssertEqual(report.noFace, [path("in/flat.png")])
+  }
 }

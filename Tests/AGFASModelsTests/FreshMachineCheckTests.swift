@@ -86,16 +86,57 @@ final class FreshMachineCheckTests: XCTestCase {
     let mean = zip(a.pixels, r.pixels).map { abs(Double($0) - Double($1)) }.reduce(0, +) / Double(a.pixels.count)
     XCTAssertEqual(cue["mean_abs"]!, mean, accuracy: 1e-9)
 
-    // Rerun: models are there, nothing is fetched; an unreadable photo is one JSON line and exit 1.
+    // Rerun: models are there, nothing is fetched; a photo whose name is not UTF-8 is listed as
+    // skipped, an unreadable photo is one JSON line, the example is still checked, and the exit
+    // status is 1.
     try Data("not an image".utf8).write(to: root.appendingPathComponent("broken.png"))
-    let again = try await cli(["check", path("broken.png"), "--out", path("out2")] + run, env)
-    XCTAssertEqual(again.status, 1)
+    let latin1 = Array(path("caf").utf8) + [0xE9] + Array(".png".utf8)  // "café" in Latin-1
+    XCTAssertTrue(FileManager.default.createFile(atPath: path("latin1-stand-in"), contents: nil))
+    XCTAssertEqual(rename(path("latin1-stand-in"), latin1.map { CChar(bitPattern: $0) } + [0]), 0)
+    let escaped = path("caf") + "\\xE9.png"
+    let args: [[UInt8]] =
+      [Array("check".utf8), latin1, Array(path("broken.png").utf8)]
+      + (["--example", "--out", path("out2"), "--report", path("report2")] + run).map { Array($0.utf8) }
+    let again = try await Task.detached { try AgfasCLI.run(bytes: args, environment: env) }.value
+    XCTAssertEqual(again.status, 1, again.stderr)
     XCTAssertFalse(again.stderr.contains("fetching"), again.stderr)
     XCTAssertTrue(again.stderr.contains("no --oanet: no liveness verdict"), again.stderr)
-    let line = try JSONSerialization.jsonObject(with: Data(again.stdout.utf8)) as! [String: Any]
-    XCTAssertEqual(line["photo"] as? String, path("broken.png"))
-    XCTAssertTrue(line["face"] is NSNull)
-    XCTAssertNotNil(line["error"] as? String)
+    XCTAssertTrue(
+      again.stderr.contains("skipped \(escaped): file name is not valid UTF-8; rename it"), again.stderr)
+    let againLines = again.stdout.split(separator: "\n").map {
+      try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any]
+    }
+    XCTAssertEqual(againLines.map { $0["photo"] as? String }, [escaped, photo, path("broken.png")], again.stdout)
+    XCTAssertEqual(againLines[0]["error"] as? String, "file name is not valid UTF-8; rename it")
+    XCTAssertTrue(againLines[0]["face"] is NSNull)
+    XCTAssertEqual(againLines[1]["face"] as? Int, 0)
+    XCTAssertTrue(againLines[2]["face"] is NSNull)
+    XCTAssertNotNil(againLines[2]["error"] as? String)
+    let report = try String(contentsOfFile: path("report2/index.html"), encoding: .utf8)
+    XCTAssertTrue(report.contains("caf\\xE9.png"), "the report lists the skipped photo")
+  }
+
+  /// Photos whose names are not UTF-8 are listed before anything is loaded; with none left,
+  /// check stops there (exit 1) without fetching or loading a model.
+  func testPhotosNamedInAnotherEncodingAreListedBeforeAnythingLoads() throws {
+    let root = FileManager.default.temporaryDirectory.appendingPathComponent("agfas-latin1-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: root) }
+    let raw = Array(root.path.utf8) + Array("/\u{1}photo-".utf8) + [0xFF, 0xFE] + Array(".jpg".utf8)
+    let fd = open(raw.map { CChar(bitPattern: $0) } + [0], O_CREAT | O_WRONLY, 0o644)
+    XCTAssertGreaterThanOrEqual(fd, 0)
+    close(fd)
+    let result = try AgfasCLI.run(
+      bytes: [Array("check".utf8), raw],
+      environment: ["AGFAS_HOME": root.path + "/home", "HF_HUB_OFFLINE": "1", "HF_HOME": root.path + "/hf"])
+    XCTAssertEqual(result.status, 1, result.stderr)
+    let shown = root.path + "/\\x01photo-\\xFF\\xFE.jpg"
+    XCTAssertTrue(result.stderr.contains("skipped \(shown): file name is not valid UTF-8; rename it"), result.stderr)
+    XCTAssertTrue(result.stderr.contains("no photo left to check: 1 skipped"), result.stderr)
+    XCTAssertFalse(result.stderr.contains("fetching") || result.stderr.contains("loading"), result.stderr)
+    let line = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as! [String: Any]
+    XCTAssertEqual(line["photo"] as? String, shown)
+    XCTAssertFalse(FileManager.default.fileExists(atPath: root.path + "/home"))
   }
 
   /// Runs the CLI off the test's own thread, so the in-process hub keeps answering.

@@ -51,4 +51,51 @@ public enum AgfasCLI {
       status: p.terminationStatus, stdout: String(decoding: stdoutData, as: UTF8.self),
       stderr: String(decoding: stderrData, as: UTF8.self), signalled: p.terminationReason == .uncaughtSignal)
   }
+
+  /// Runs `agfas` with arguments given as raw bytes, which need not be UTF-8 (`Process` only
+  /// takes `String`s): how a shell passes a file named in Latin-1.
+  public static func run(bytes args: [[UInt8]], environment: [String: String?] = [:]) throws -> Result {
+    var out: [Int32] = [0, 0]
+    var err: [Int32] = [0, 0]
+    guard pipe(&out) == 0, pipe(&err) == 0 else { throw CocoaError(.fileWriteUnknown) }
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_adddup2(&actions, out[1], 1)
+    posix_spawn_file_actions_adddup2(&actions, err[1], 2)
+    for fd in out + err { posix_spawn_file_actions_addclose(&actions, fd) }
+    let argv: [UnsafeMutablePointer<CChar>?] =
+      ([Array(executable.path.utf8)] + args).map { bytes in
+        let p = UnsafeMutablePointer<CChar>.allocate(capacity: bytes.count + 1)
+        for (i, b) in bytes.enumerated() { p[i] = CChar(bitPattern: b) }
+        p[bytes.count] = 0
+        return p
+      } + [nil]
+    var env = ProcessInfo.processInfo.environment
+    for (name, value) in environment { env[name] = value }
+    let envp: [UnsafeMutablePointer<CChar>?] = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+    defer {
+      for p in argv { p?.deallocate() }
+      for p in envp { free(p) }
+    }
+    var pid: pid_t = 0
+    let status = posix_spawn(&pid, executable.path, &actions, nil, argv, envp)
+    close(out[1])
+    close(err[1])
+    let stdoutHandle = FileHandle(fileDescriptor: out[0], closeOnDealloc: true)
+    let stderrHandle = FileHandle(fileDescriptor: err[0], closeOnDealloc: true)
+    guard status == 0 else { throw CocoaError(.executableLoad) }
+    final class Box: @unchecked Sendable { var data = Data() }
+    let stderrBox = Box()
+    let group = DispatchGroup()
+    DispatchQueue.global().async(group: group) { stderrBox.data = stderrHandle.readDataToEndOfFile() }
+    let stdoutData = stdoutHandle.readDataToEndOfFile()
+    group.wait()
+    var wstatus: Int32 = 0
+    while waitpid(pid, &wstatus, 0) < 0 && errno == EINTR {}
+    let signalled = wstatus & 0x7F != 0
+    return Result(
+      status: signalled ? wstatus & 0x7F : (wstatus >> 8) & 0xFF, stdout: String(decoding: stdoutData, as: UTF8.self),
+      stderr: String(decoding: stderrBox.data, as: UTF8.self), signalled: signalled)
+  }
 }
