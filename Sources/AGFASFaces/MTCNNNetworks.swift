@@ -15,7 +15,15 @@ struct ConvUnit: Sendable {
   }
 
   func callAsFunction(_ x: Tensor) throws -> Tensor {
-    let y = try prelu(conv(x))
+    var y = try conv(x)
+    // Detection runs without autograd: the PReLU overwrites the convolution's fresh output
+    // instead of taking a second buffer as large (PNet's first pyramid level on a 64-megapixel
+    // photo: 0.9 GB less at the peak).
+    if !GradMode.enabled, !y.requiresGrad, y.dtype == .float32 {
+      try y.preluInPlace(weight: prelu.weight.value)
+    } else {
+      y = try prelu(y)
+    }
     guard let (k, s) = pool else { return y }
     return try y.maxPool2d(kernel: (k, k), stride: (s, s), ceilMode: true)
   }

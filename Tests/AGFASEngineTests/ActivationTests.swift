@@ -84,6 +84,28 @@ final class ActivationTests: XCTestCase {
     }
   }
 
+  /// The in-place form used for inference gives exactly the out-of-place values, in both
+  /// layouts, and is refused where autograd needs the input or on bf16.
+  func testPReLUInPlaceEqualsPReLUAndIsRefusedUnderAutograd() throws {
+    for name in ["prelu_4d_c", "prelu_4d_1", "prelu_2d_c", "prelu_3d_c"] {
+      let c = try fx.case(name)
+      for layout in c.name.hasPrefix("prelu_4d") ? [Layout.rowMajor, .channelsLast] : [.rowMajor] {
+        let w = try c.input("w")
+        let expected = try c.input("x").relaid(layout).prelu(weight: w)
+        let x = try c.input("x").relaid(layout).converted(to: .float32) + Tensor.zeros([1])  // a fresh buffer
+        try withoutGrad { try x.preluInPlace(weight: w) }
+        XCTAssertEqual(x.layout, layout)
+        XCTAssertEqual(x.toArray(), expected.toArray(), "\(name) \(layout)")
+      }
+    }
+    let x = Tensor.zeros([2, 3, 4, 4])
+    XCTAssertThrowsError(try x.preluInPlace(weight: Tensor.zeros([3]))) { e in
+      XCTAssertTrue("\(e)".contains("autograd needs the input"), "\(e)")
+    }
+    XCTAssertThrowsError(try withoutGrad { try x.converted(to: .bfloat16).preluInPlace(weight: Tensor.zeros([3])) })
+    XCTAssertThrowsError(try withoutGrad { try x.preluInPlace(weight: Tensor.zeros([4])) })
+  }
+
   func testPReLUInBF16MatchesTorch() throws {
     let c = try fx.case("prelu_bf16")
     let x = try c.input("x").converted(to: .bfloat16).channelsLast().requiringGrad()

@@ -45,27 +45,7 @@ extension Tensor {
     let w = weight.toArray()
     let x = convertedUntracked(to: .float32)
     let out = Tensor.empty(shape, dtype: .float32, layout: layout)
-    let (xp, yp) = (x.floats(), out.floats())
-    w.withUnsafeBufferPointer { wp in
-      x.forEachChannelRun(channels: w.count) { start, n, c, step in
-        // One loop per step and the product computed before the select: branch-free and
-        // vectorisable (the sign of activations is unpredictable).
-        let (src, dst) = (xp.baseAddress! + start, yp.baseAddress! + start)
-        if step == 0 {
-          let slope = wp[c]
-          for k in 0..<n {
-            let (v, scaled) = (src[k], slope * src[k])
-            dst[k] = v > 0 ? v : scaled
-          }
-        } else {
-          let slopes = wp.baseAddress! + c
-          for k in 0..<n {
-            let (v, scaled) = (src[k], slopes[k] * src[k])
-            dst[k] = v > 0 ? v : scaled
-          }
-        }
-      }
-    }
+    x.applyPReLU(w, into: out)
     let inputType = dtype
     return out.convertedUntracked(to: dtype).recorded("prelu", inputs: [self, weight]) { [weight] g in
       let gy = try g.untracked(layout: x.layout, dtype: .float32)
@@ -88,6 +68,54 @@ extension Tensor {
         gw = try terms.sum(axes: axes).reshaped(weight.shape).convertedUntracked(to: weight.dtype)
       }
       return [gx.convertedUntracked(to: inputType), gw]
+    }
+  }
+
+  /// `prelu(weight:)` written over this tensor's own storage, with no second buffer: for
+  /// inference on a layer's fresh output that nothing else references (MTCNN's PNet on a
+  /// large photo holds one activation of about 60 bytes per pixel less). Refused where
+  /// autograd records history or this tensor has some (the backward pass needs the input), and
+  /// on bf16; the caller guarantees no other tensor shares the storage.
+  public func preluInPlace(weight: Tensor) throws {
+    guard !GradMode.enabled, !requiresGrad else {
+      throw TensorError.invalidArgument(op: "preluInPlace", reason: "autograd needs the input: use prelu(weight:)")
+    }
+    guard dtype == .float32 else {
+      throw TensorError.invalidArgument(op: "preluInPlace", reason: "needs an fp32 tensor, not \(dtype)")
+    }
+    let channels = rank >= 2 ? shape[1] : 1
+    guard weight.rank <= 1, weight.count == 1 || (rank > 0 && weight.count == channels) else {
+      throw TensorError.shapeMismatch(
+        op: "preluInPlace", shapes: [shape, weight.shape],
+        reason: "weight must be a scalar or 1-D with 1 or \(channels) elements (the channels of dim 1)")
+    }
+    applyPReLU(weight.toArray(), into: self)
+    storage.invalidateDerived()
+  }
+
+  /// x where x > 0, else w[channel] * x, from this fp32 tensor into `out` (the same layout;
+  /// may be this tensor itself).
+  private func applyPReLU(_ w: [Float], into out: Tensor) {
+    let (xp, yp) = (floats(), out.floats())
+    w.withUnsafeBufferPointer { wp in
+      forEachChannelRun(channels: w.count) { start, n, c, step in
+        // One loop per step and the product computed before the select: branch-free and
+        // vectorisable (the sign of activations is unpredictable).
+        let (src, dst) = (xp.baseAddress! + start, yp.baseAddress! + start)
+        if step == 0 {
+          let slope = wp[c]
+          for k in 0..<n {
+            let (v, scaled) = (src[k], slope * src[k])
+            dst[k] = v > 0 ? v : scaled
+          }
+        } else {
+          let slopes = wp.baseAddress! + c
+          for k in 0..<n {
+            let (v, scaled) = (src[k], slopes[k] * src[k])
+            dst[k] = v > 0 ? v : scaled
+          }
+        }
+      }
     }
   }
 
