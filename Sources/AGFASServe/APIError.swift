@@ -25,7 +25,8 @@ struct APIError: HTTPResponseError {
   func response(from request: Request, context: some RequestContext) throws -> Response {
     var headers = self.headers
     headers[.contentType] = "application/json"
-    return Response(status: status, headers: headers, body: .init(byteBuffer: Self.body(status: status, message: message)))
+    return Response(
+      status: status, headers: headers, body: .init(byteBuffer: Self.body(status: status, message: message)))
   }
 
   static func body(status: HTTPResponse.Status, message: String) -> ByteBuffer {

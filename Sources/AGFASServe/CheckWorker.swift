@@ -48,7 +48,11 @@ final class CheckWorker: Service, @unchecked Sendable {
       let check: LivenessCheck
       let started = DispatchTime.now().uptimeNanoseconds
       do {
-        check = try await onThread(loadModels)
+        // The service's settings decide sizes, seed and steps, whatever the loader chose.
+        let loaded = try await onThread(loadModels)
+        check = LivenessCheck(
+          detector: loaded.detector, dfg: loaded.dfg, oanet: loaded.oanet, options: configuration.check)
+        try check.dfg.check(configuration.check.reconstruction)
       } catch {
         status.failedToLoad("\(error)")
         logger.critical("cannot load the models", metadata: ["error": "\(error)"])
@@ -60,7 +64,8 @@ final class CheckWorker: Service, @unchecked Sendable {
       logger.info("models loaded", metadata: ["seconds": "\(String(format: "%.1f", seconds))"])
       let (requeued, failed) = try await store.requeueInterrupted(maxAttempts: configuration.maxAttempts)
       if requeued + failed > 0 {
-        logger.notice("checks interrupted by the last stop", metadata: ["requeued": "\(requeued)", "failed": "\(failed)"])
+        logger.notice(
+          "checks interrupted by the last stop", metadata: ["requeued": "\(requeued)", "failed": "\(failed)"])
       }
       var lastSweep = Date.distantPast
       for await _ in wakeups {

@@ -29,7 +29,8 @@ struct ImageUpload {
   /// The image parts `names` (a raw body counts as the first name), as bytes.
   func parts(_ names: [String], of request: Request) async throws -> [String: [UInt8]] {
     let type = request.headers[.contentType] ?? ""
-    let media = type.split(separator: ";")[0].trimmingCharacters(in: .whitespaces).lowercased()
+    let media = (type.split(separator: ";").first.map(String.init) ?? "").trimmingCharacters(in: .whitespaces)
+      .lowercased()
     switch media {
     case "image/png", "image/jpeg", "image/jpg":
       guard names.count == 1 else {
@@ -47,7 +48,8 @@ struct ImageUpload {
       for name in names {
         guard let part = parts[name] else {
           throw APIError(
-            .unprocessableContent, "the form has no part named \"\(name)\" (expected: \(names.joined(separator: ", ")))")
+            .unprocessableContent, "the form has no part named \"\(name)\" (expected: \(names.joined(separator: ", ")))"
+          )
         }
         found[name] = part
       }
@@ -55,7 +57,8 @@ struct ImageUpload {
     default:
       throw APIError(
         .unsupportedMediaType,
-        "unsupported content type \"\(media.isEmpty ? "none" : media)\"; send image/png, image/jpeg or multipart/form-data")
+        "unsupported content type \"\(media.isEmpty ? "none" : media)\"; send image/png, image/jpeg or multipart/form-data"
+      )
     }
   }
 
@@ -88,7 +91,8 @@ struct ImageUpload {
     for field in header.split(separator: ";").dropFirst() {
       let pair = field.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
       guard pair.count == 2, pair[0].lowercased() == name else { continue }
-      let value = pair[1].hasPrefix("\"") && pair[1].hasSuffix("\"") && pair[1].count >= 2
+      let value =
+        pair[1].hasPrefix("\"") && pair[1].hasSuffix("\"") && pair[1].count >= 2
         ? String(pair[1].dropFirst().dropLast()) : pair[1]
       return value.isEmpty || value.utf8.count > 70 ? nil : value
     }

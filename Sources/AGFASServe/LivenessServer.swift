@@ -18,7 +18,8 @@ public final class LivenessServer: Sendable {
   let logger: Logger
   private let group = ShutdownTrigger()
 
-  /// `loadModels` builds the pipeline (the CLI loads the released files; tests tiny models).
+  /// `loadModels` builds the detector, the DFG and OA-Net (the CLI loads the released files,
+  /// tests tiny models); the check options of `configuration` replace the ones it sets.
   public init(
     configuration: ServeConfiguration, logger: Logger, loadModels: @escaping @Sendable () throws -> LivenessCheck
   ) throws {

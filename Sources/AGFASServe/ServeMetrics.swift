@@ -17,7 +17,8 @@ final class ServeMetrics: Sendable {
       descriptor: .init(namespace: "agfas", metricName: "queue_depth", unitName: "", helpText: "Checks waiting."),
       labels: [])
     running = registry.makeGauge(
-      descriptor: .init(namespace: "agfas", metricName: "checks_running", unitName: "", helpText: "Checks on the worker."),
+      descriptor: .init(
+        namespace: "agfas", metricName: "checks_running", unitName: "", helpText: "Checks on the worker."),
       labels: [])
     batchFaces = registry.makeValueHistogram(
       descriptor: .init(namespace: "agfas", metricName: "batch_faces", unitName: "", helpText: "Faces per DFG call."),

@@ -45,7 +45,7 @@ struct AccessLogMiddleware: RouterMiddleware {
       "request",
       metadata: [
         "method": "\(request.method.rawValue)", "path": "\(request.uri.path)", "route": "\(route)",
-        "status": "\(response.status.code)", "ms": "\(String(format: "%.1f", seconds * 1000))"
+        "status": "\(response.status.code)", "ms": "\(String(format: "%.1f", seconds * 1000))",
       ])
     return response
   }

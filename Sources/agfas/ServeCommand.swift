@@ -43,7 +43,8 @@ struct Serve: ParsableCommand {
   var queue = 1000
   @Option(parsing: .unconditional, help: "Checks one API key may have queued or running; beyond it 429.")
   var perClient = 100
-  @Option(help: "Folder of the database and images (default: $XDG_STATE_HOME/agfas/serve, else ~/.local/state/agfas/serve).")
+  @Option(
+    help: "Folder of the database and images (default: $XDG_STATE_HOME/agfas/serve, else ~/.local/state/agfas/serve).")
   var state: String?
   @Option(help: "How long finished checks are kept: 90s, 30m, 24h, 7d.")
   var retain = "24h"
@@ -68,6 +69,8 @@ struct Serve: ParsableCommand {
   var steps = 50
   @Option(parsing: .unconditional, help: "Smallest face to look for, in pixels.")
   var minFace: Double = 20
+  @Option(parsing: .unconditional, help: "Aligned crop size (reference: 256).")
+  var size = 256
 
   @Flag(help: "Print a new API key and the line for the --api-keys file, then exit.")
   var newKey = false
@@ -77,13 +80,18 @@ struct Serve: ParsableCommand {
   func validate() throws {
     try validatePrecision(precision)
     guard ["json", "text"].contains(logFormat) else { throw ValidationError("--log-format is json or text") }
-    guard parseDuration(retain) != nil else { throw ValidationError("--retain takes 90s, 30m, 24h or 7d, not \(retain)") }
+    guard parseDuration(retain) != nil else {
+      throw ValidationError("--retain takes 90s, 30m, 24h or 7d, not \(retain)")
+    }
     guard threshold.isFinite, (0...1).contains(threshold) else {
       throw ValidationError("--threshold must be within [0, 1], not \(threshold)")
     }
     guard (1...1024).contains(maxBody) else { throw ValidationError("--max-body must be within 1...1024 MB") }
     guard maxPixels >= 1 else { throw ValidationError("--max-pixels must be at least 1") }
     guard steps >= 1, strength >= 0 else { throw ValidationError("--steps must be at least 1 and --strength >= 0") }
+    guard (8...4096).contains(size), size % 8 == 0 else {
+      throw ValidationError("--size must be a multiple of 8 within 8...4096 (the VAE works in 8-pixel cells)")
+    }
   }
 
   func run() throws {
@@ -103,7 +111,7 @@ struct Serve: ParsableCommand {
     settings.maxBodyBytes = maxBody * 1024 * 1024
     settings.imageLimits = ImageLimits(maxPixels: maxPixels)
     settings.openToAll = open
-    settings.check = .init(seed: seed, reconstruction: .init(strength: strength, steps: steps))
+    settings.check = .init(size: size, seed: seed, reconstruction: .init(strength: strength, steps: steps))
     if let apiKeys {
       settings.apiKeys = try APIKeys(file: apiKeys)
     } else if let text = ProcessInfo.processInfo.environment["AGFAS_API_KEYS"], !text.isEmpty {
@@ -116,7 +124,6 @@ struct Serve: ParsableCommand {
     let paths = try dfgModelPaths(models: models)
     let mtcnn = mtcnnWeightsFolder(weights, models: models)
     let dtype = try precisionType(precision)
-    let options = settings.check
     let (oanet, config, threshold, minFace) = (self.oanet, self.config, self.threshold, self.minFace)
     let logger = Self.logger(format: logFormat)
     let server = try LivenessServer(configuration: settings, logger: logger) {
@@ -125,8 +132,7 @@ struct Serve: ParsableCommand {
       let predictor = try oanet.map {
         try OANetPredictor(checkpoint: $0, configPath: config, threshold: threshold, precision: dtype)
       }
-      try dfg.check(options.reconstruction)
-      return LivenessCheck(detector: detector, dfg: dfg, oanet: predictor, options: options)
+      return LivenessCheck(detector: detector, dfg: dfg, oanet: predictor)
     }
     let done = DispatchSemaphore(value: 0)
     let outcome = ResultBox()
@@ -152,7 +158,8 @@ struct Serve: ParsableCommand {
 
   static func defaultStateFolder() -> String {
     let environment = ProcessInfo.processInfo.environment
-    let base = environment["XDG_STATE_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+    let base =
+      environment["XDG_STATE_HOME"].flatMap { $0.isEmpty ? nil : $0 }
       ?? (NSHomeDirectory() as NSString).appendingPathComponent(".local/state")
     return (base as NSString).appendingPathComponent("agfas/serve")
   }

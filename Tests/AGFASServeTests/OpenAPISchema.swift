@@ -42,7 +42,9 @@ struct OpenAPISchema {
     }
     if let allowed = schema["enum"] as? [Any] {
       let text = "\(value!)"
-      if !allowed.contains(where: { !($0 is NSNull) && "\($0)" == text }) { problems.append("\(place): \(text) not in enum") }
+      if !allowed.contains(where: { !($0 is NSNull) && "\($0)" == text }) {
+        problems.append("\(place): \(text) not in enum")
+      }
     }
     switch value {
     case let object as [String: Any]:

@@ -96,6 +96,44 @@ final class ServeAPITests: XCTestCase {
     try await server.stop()
   }
 
+  func testFacesBatchedTogetherEqualFacesRunOneAtATime() async throws {
+    // The models are held back until all four photos are queued, so they go in one DFG call.
+    let gate = DispatchSemaphore(value: 0)
+    let server = try ServeTestServer(oanet: true, gate: gate) { $0.batch = 4 }
+    try await server.start()
+    defer { server.removeState() }
+    let photos = try ServeRestartTests.photos()
+    var ids: [String] = []
+    for photo in photos {
+      let reply = try await server.request(.POST, "/v1/checks", body: photo, headers: [("Content-Type", "image/png")])
+      ids.append(reply.json["id"] as! String)
+    }
+    gate.signal()
+    let batched = try await ServeRestartTests.results(server.client, ids)
+    let metrics = String(decoding: try await server.request(.GET, "/metrics").body, as: UTF8.self)
+    let sizes = metrics.split(separator: "\n").filter {
+      $0.hasPrefix("agfas_batch_faces_sum") || $0.hasPrefix("agfas_batch_faces_count")
+    }
+    XCTAssertTrue(
+      sizes.contains { $0.hasPrefix("agfas_batch_faces_count") && $0.hasSuffix(" 1") },
+      "one DFG call for the four faces: \(sizes)")
+    try await server.stop()
+    let models = try ServeTestServer.loadModels(oanet: true)
+    var alone: [String] = []
+    for photo in photos {
+      let face = try models.check(try Image(decoding: [UInt8](photo)))[0]
+      var line = String(
+        decoding: try JSONSerialization.data(
+          withJSONObject: try JSONSerialization.jsonObject(with: try JSONEncoder().encode(FaceResult(face))),
+          options: .sortedKeys), as: UTF8.self)
+      for image in [face.aligned, try face.cue.heatMap(), face.reconstruction] {
+        line += " " + Data(try image.pngData()).base64EncodedString()
+      }
+      alone.append(line)
+    }
+    ServeRestartTests.assertSame(batched, alone)
+  }
+
   func testPredictGivesOANetsScoreAtOnce() async throws {
     let server = try ServeTestServer(oanet: true)
     try await server.start()
@@ -117,7 +155,8 @@ final class ServeAPITests: XCTestCase {
     assertDocumented(reply, "/v1/predict", "post")
     let models = try ServeTestServer.loadModels(oanet: true)
     let expected = try models.oanet!.predict(
-      face: try Image(decoding: [UInt8](face)).rgb(), reconstruction: try Image(decoding: [UInt8](reconstruction)).rgb())
+      face: try Image(decoding: [UInt8](face)).rgb(), reconstruction: try Image(decoding: [UInt8](reconstruction)).rgb()
+    )
     XCTAssertEqual(reply.json["p_live"] as! Double, Double(expected.pLive), accuracy: 1e-6)
 
     // Different sizes are the client's mistake, said plainly.

@@ -41,10 +41,11 @@ final class ServeTestServer: @unchecked Sendable {
     }
   }
 
-  static func loadModels(oanet: Bool) throws -> LivenessCheck {
+  static func loadModels(oanet: Bool, options: LivenessCheck.Options = options) throws -> LivenessCheck {
     let detector = try MTCNN(weightsFolder: mtcnnWeights)
     let dfg = try DFGPipeline.load(DFGModelPaths(models: models))
-    let predictor = try oanet
+    let predictor =
+      try oanet
       ? OANetPredictor(
         checkpoint: oanetFixtures.appendingPathComponent("model.pth").path,
         configPath: oanetFixtures.appendingPathComponent("oanet_config.json").path) : nil
@@ -90,6 +91,36 @@ final class ServeTestServer: @unchecked Sendable {
 
   func removeState() { try? FileManager.default.removeItem(at: state) }
 
+  typealias Reply = APIClient.Reply
+
+  var client: APIClient { APIClient(base: base) }
+
+  func request(
+    _ method: HTTPMethod, _ path: String, body: Data? = nil, headers: [(String, String)] = []
+  ) async throws -> Reply {
+    try await client.request(method, path, body: body, headers: headers)
+  }
+
+  /// A multipart/form-data body of `parts` (name, bytes, content type).
+  static func form(_ parts: [(String, Data, String)], boundary: String = "agfas-test-boundary") -> (Data, String) {
+    var body = Data()
+    for (name, data, type) in parts {
+      body.append(
+        Data(
+          "--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"; filename=\"\(name).png\"\r\nContent-Type: \(type)\r\n\r\n"
+            .utf8))
+      body.append(data)
+      body.append(Data("\r\n".utf8))
+    }
+    body.append(Data("--\(boundary)--\r\n".utf8))
+    return (body, "multipart/form-data; boundary=\(boundary)")
+  }
+}
+
+/// Requests to a server on loopback, in this process or a child one.
+struct APIClient: Sendable {
+  var base: String
+
   struct Reply {
     var status: Int
     var headers: HTTPHeaders
@@ -108,20 +139,5 @@ final class ServeTestServer: @unchecked Sendable {
     let response = try await HTTPClient.shared.execute(request, timeout: .seconds(120))
     let bytes = try await response.body.collect(upTo: 64 << 20)
     return Reply(status: Int(response.status.code), headers: response.headers, body: Data(buffer: bytes))
-  }
-
-  /// A multipart/form-data body of `parts` (name, bytes, content type).
-  static func form(_ parts: [(String, Data, String)], boundary: String = "agfas-test-boundary") -> (Data, String) {
-    var body = Data()
-    for (name, data, type) in parts {
-      body.append(
-        Data(
-          "--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"; filename=\"\(name).png\"\r\nContent-Type: \(type)\r\n\r\n"
-            .utf8))
-      body.append(data)
-      body.append(Data("\r\n".utf8))
-    }
-    body.append(Data("--\(boundary)--\r\n".utf8))
-    return (body, "multipart/form-data; boundary=\(boundary)")
   }
 }
