@@ -70,7 +70,7 @@ final class CheckWorker: Service, @unchecked Sendable {
       var lastSweep = Date.distantPast
       for await _ in wakeups {
         if stopping.isSet { break }
-        if Date().timeIntervalSince(lastSweep) > 60 {
+        if Date().timeIntervalSince(lastSweep) > min(60, configuration.retainSeconds / 4) {
           lastSweep = Date()
           let deleted = try await store.deleteFinished(before: Date().addingTimeInterval(-configuration.retainSeconds))
           if deleted > 0 { logger.info("retention ended", metadata: ["deleted": "\(deleted)"]) }

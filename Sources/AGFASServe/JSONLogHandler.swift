@@ -25,7 +25,9 @@ public struct JSONLogHandler: LogHandler {
     for (key, value) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 }) {
       fields[key == "hb.request.id" ? "request_id" : key] = "\(value)"
     }
-    guard var data = try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys]) else { return }
+    guard
+      var data = try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys, .withoutEscapingSlashes])
+    else { return }
     data.append(0x0A)
     FileHandle.standardError.write(data)
   }

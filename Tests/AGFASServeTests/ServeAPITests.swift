@@ -134,6 +134,28 @@ final class ServeAPITests: XCTestCase {
     ServeRestartTests.assertSame(batched, alone)
   }
 
+  func testFinishedChecksAreDeletedWhenTheirRetentionEnds() async throws {
+    let server = try ServeTestServer { $0.retainSeconds = 2 }
+    try await server.start()
+    defer { server.removeState() }
+    let photo = try Data(contentsOf: URL(fileURLWithPath: ServeTestServer.astronaut))
+    let posted = try await server.request(.POST, "/v1/checks", body: photo, headers: [("Content-Type", "image/png")])
+    let id = posted.json["id"] as! String
+    let done = try await server.request(.GET, "/v1/checks/\(id)?wait=60")
+    XCTAssertEqual(done.json["status"] as? String, "done")
+    let finished = try XCTUnwrap(ISO8601DateFormatter().date(from: done.json["finished_at"] as! String))
+    let expires = try XCTUnwrap(ISO8601DateFormatter().date(from: done.json["expires_at"] as! String))
+    XCTAssertEqual(expires.timeIntervalSince(finished), 2, accuracy: 1)
+    var status = 200
+    for _ in 0..<100 where status == 200 {
+      try await Task.sleep(for: .milliseconds(100))
+      status = try await server.request(.GET, "/v1/checks/\(id)").status
+    }
+    XCTAssertEqual(status, 404, "still there 10 s after its retention of 2 s")
+    XCTAssertFalse(FileManager.default.fileExists(atPath: server.state.appendingPathComponent("checks/\(id)").path))
+    try await server.stop()
+  }
+
   func testPredictGivesOANetsScoreAtOnce() async throws {
     let server = try ServeTestServer(oanet: true)
     try await server.start()
