@@ -198,7 +198,7 @@ let package = Package(
     .testTarget(
       name: "AGFASServeTests",
       dependencies: [
-        "AGFASServe", "AGFASImage", "AGFASDFG", "AGFASTestSupport",
+        "AGFASServe", "AGFASImage", "AGFASDFG", "AGFASBench", "AGFASTestSupport",
         .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "HummingbirdTesting", package: "hummingbird"),
         .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -59,7 +59,7 @@ final class CheckWorker: Service, @unchecked Sendable {
         throw error
       }
       let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
-      metrics.modelLoadSeconds.set(seconds)
+      metrics.modelLoadSeconds.record(seconds)
       status.loaded(check)
       logger.info("models loaded", metadata: ["seconds": "\(String(format: "%.1f", seconds))"])
       let (requeued, failed) = try await store.requeueInterrupted(maxAttempts: configuration.maxAttempts)
@@ -90,8 +90,8 @@ final class CheckWorker: Service, @unchecked Sendable {
 
   func updateGauges() async throws {
     let (queued, running) = try await store.counts()
-    metrics.queued.set(Double(queued))
-    metrics.running.set(Double(running))
+    metrics.queued.record(Double(queued))
+    metrics.running.record(Double(running))
   }
 
   /// Runs claimed checks to the end, or puts them back when the service is stopping.
@@ -132,7 +132,7 @@ final class CheckWorker: Service, @unchecked Sendable {
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9
         status.measured(faces: chunk.count, seconds: seconds)
         metrics.batchFaces.record(Double(chunk.count))
-        metrics.facesPerSecond.set(Double(chunk.count) / max(seconds, 1e-9))
+        metrics.facesPerSecond.record(Double(chunk.count) / max(seconds, 1e-9))
         metrics.facesDone.increment(by: Int64(chunk.count))
         for (id, result) in finished { results[id, default: []].append(result) }
       }

@@ -23,6 +23,11 @@ struct ImageUpload {
       return try await request.body.collect(upTo: maxBodyBytes)
     } catch is NIOTooManyBytesError {
       throw tooLarge(nil)
+    } catch is CancellationError {
+      throw CancellationError()
+    } catch {
+      // The client closed mid-body, or sent a broken chunked encoding: the parser's words.
+      throw APIError(.badRequest, "the request body could not be read: \(error)")
     }
   }
 

@@ -12,8 +12,10 @@ struct ServeRoutes: Sendable {
   let status: WorkerStatus
   let metrics: ServeMetrics
   let worker: CheckWorker
+  /// Uploads read and decoded at once (the rest wait unread, so memory stays bounded).
+  let uploads = AsyncLimiter(4)
   /// One OA-Net call at a time: it bounds memory, and the worker has the other core.
-  let predictLock = NSLock()
+  let oanetCalls = AsyncLimiter(1)
 
   var upload: ImageUpload { ImageUpload(maxBodyBytes: configuration.maxBodyBytes, limits: configuration.imageLimits) }
 
@@ -50,9 +52,12 @@ struct ServeRoutes: Sendable {
   }
 
   func accept(_ request: Request, _ context: ServeContext) async throws -> Response {
-    let bytes = try await withDeadline(request) { try await upload.parts(["image"], of: request)["image"]! }
-    // Decoded here once so a bad image is a 4xx now, not a failed check later.
-    _ = try await onThread { try upload.decode(bytes, name: "image") }
+    let bytes = try await uploads.run {
+      let bytes = try await withDeadline(request) { try await upload.parts(["image"], of: request)["image"]! }
+      // Decoded here once so a bad image is a 4xx now, not a failed check later.
+      _ = try await onThread { try upload.decode(bytes, name: "image") }
+      return bytes
+    }
     let client = context.client ?? "anonymous"
     let record: CheckRecord
     do {
@@ -130,19 +135,25 @@ struct ServeRoutes: Sendable {
   }
 
   func predict(_ request: Request, _ context: ServeContext) async throws -> Response {
-    let parts = try await withDeadline(request) { try await upload.parts(["face", "reconstruction"], of: request) }
     guard let check = status.check else {
       throw APIError.retryLater(.serviceUnavailable, "loading the models", seconds: 5)
     }
     guard let oanet = check.oanet else {
       throw APIError(.notImplemented, "this server has no OA-Net (start it with --oanet CHECKPOINT)")
     }
-    let prediction = try await onThread {
-      let face = try upload.decode(parts["face"]!, name: "face")
-      let reconstruction = try upload.decode(parts["reconstruction"]!, name: "reconstruction")
-      return try predictLock.withLock {
+    let (face, reconstruction) = try await uploads.run {
+      let parts = try await withDeadline(request) { try await upload.parts(["face", "reconstruction"], of: request) }
+      return try await onThread {
+        (
+          try upload.decode(parts["face"]!, name: "face").rgb(),
+          try upload.decode(parts["reconstruction"]!, name: "reconstruction").rgb()
+        )
+      }
+    }
+    let prediction = try await oanetCalls.run {
+      try await onThread {
         do {
-          return try oanet.predict(face: face.rgb(), reconstruction: reconstruction.rgb())
+          return try oanet.predict(face: face, reconstruction: reconstruction)
         } catch {
           throw APIError(.unprocessableContent, "\(error)")
         }

@@ -56,6 +56,10 @@ struct Serve: ParsableCommand {
   var maxBody = 20
   @Option(parsing: .unconditional, help: "Refuse photos with more pixels than this (checked before decoding).")
   var maxPixels = ImageLimits.defaultMaxPixels
+  @Option(
+    parsing: .unconditional, help: "Close connections idle this many seconds; a body must arrive within twice it (408)."
+  )
+  var idleTimeout = 30
   @Option(help: "auto, fp32 or bf16; \(autoPrecisionHelp).")
   var precision = "auto"
   @Option(help: "json (one object per line) or text.")
@@ -88,6 +92,7 @@ struct Serve: ParsableCommand {
     }
     guard (1...1024).contains(maxBody) else { throw ValidationError("--max-body must be within 1...1024 MB") }
     guard maxPixels >= 1 else { throw ValidationError("--max-pixels must be at least 1") }
+    guard (1...3600).contains(idleTimeout) else { throw ValidationError("--idle-timeout must be within 1...3600 s") }
     guard steps >= 1, strength >= 0 else { throw ValidationError("--steps must be at least 1 and --strength >= 0") }
     guard (8...4096).contains(size), size % 8 == 0 else {
       throw ValidationError("--size must be a multiple of 8 within 8...4096 (the VAE works in 8-pixel cells)")
@@ -111,6 +116,7 @@ struct Serve: ParsableCommand {
     settings.maxBodyBytes = maxBody * 1024 * 1024
     settings.imageLimits = ImageLimits(maxPixels: maxPixels)
     settings.openToAll = open
+    settings.idleTimeoutSeconds = Int64(idleTimeout)
     settings.check = .init(size: size, seed: seed, reconstruction: .init(strength: strength, steps: steps))
     if let apiKeys {
       settings.apiKeys = try APIKeys(file: apiKeys)

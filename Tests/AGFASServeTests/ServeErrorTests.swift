@@ -2,6 +2,7 @@ import AGFASImage
 import Foundation
 import XCTest
 
+@testable import AGFASBench
 @testable import AGFASServe
 
 /// Every refusal of the API: its status, its documented JSON body, `Retry-After` where the
@@ -132,6 +133,40 @@ final class ServeErrorTests: XCTestCase {
       .GET, "/v1/checks/\(second.json["id"] as! String)", headers: [("Authorization", "Bearer \(alice)")])
     XCTAssertEqual(next.json["position"] as? Int, 0, "the cancelled check no longer counts")
     gate.signal()
+    try await server.stop()
+  }
+
+  /// A small run of the benchmark's malformed requests (every kind, slow senders included):
+  /// each is answered with a 4xx or closed; none hangs, none is a 500; the server goes on.
+  func testMalformedRequestsAreAnsweredOrClosedNeverHungOr500() async throws {
+    let (key, line) = APIKeys.newKey(name: "tester")
+    let server = try ServeTestServer { configuration in
+      configuration.apiKeys = try! APIKeys(text: line, source: "test")
+      configuration.idleTimeoutSeconds = 1
+      configuration.queueLimit = 8
+    }
+    try await server.start()
+    defer { server.removeState() }
+    let target = ServeBenchmark.Target(port: server.port, pid: getpid(), key: key)
+    let photo = [UInt8](self.photo)
+    let rows = await Task.detached { ServeBenchmark.abuse(target, count: 96, photo: photo, parallel: 8, slow: 4) }.value
+    XCTAssertEqual(rows.count, 17)
+    for row in rows {
+      XCTAssertEqual(row.hung, 0, "\(row.kind): \(row.outcomes)")
+      XCTAssertEqual(row.serverErrors, 0, "\(row.kind): \(row.outcomes)")
+      XCTAssertNil(row.outcomes["refused"], "\(row.kind): the server stopped listening")
+    }
+    let byKind = Dictionary(uniqueKeysWithValues: rows.map { ($0.kind, $0.outcomes) })
+    XCTAssertEqual(byKind["truncated body"], ["400": 6])
+    XCTAssertEqual(byKind["pixel bomb header"], ["413": 6])
+    // A slow sender is cut off by the body deadline (408) or, between two bytes, by the idle
+    // timeout (closed): both end it.
+    let slow = byKind["slow sender"] ?? [:]
+    XCTAssertEqual(slow.values.reduce(0, +), 4)
+    XCTAssertTrue(Set(slow.keys).isSubset(of: ["408", "closed"]), "\(slow)")
+    XCTAssertEqual(byKind["wrong key"], ["401": 6])
+    let health = try await server.request(.GET, "/healthz")
+    XCTAssertEqual(health.status, 200)
     try await server.stop()
   }
 
