@@ -80,6 +80,9 @@ final class ServeRestartTests: XCTestCase {
       if !running { try await Task.sleep(for: .milliseconds(10)) }
     }
     XCTAssertTrue(running, "the check never showed a running step")
+    let busy = try await first.request(.DELETE, "/v1/checks/\(id)")
+    XCTAssertEqual(busy.status, 409, "a running check cannot be deleted")
+    XCTAssertTrue(busy.message.contains("running"), busy.message)
     try await first.stop()
     let record = try await CheckStore(folder: state.path).check(id)
     XCTAssertEqual(record?.state, .queued, "a graceful stop puts the running check back")
