@@ -8,12 +8,14 @@ public final class ServeChild {
   public var pid: Int32 { process.processIdentifier }
   private let lock = NSLock()
   private var log = ""
+  /// What the server has logged so far.
+  public var output: String { lock.withLock { log } }
 
-  /// Starts `agfas serve ARGUMENTS` (they must include `--port 0` and `--log-format json`) and
-  /// waits until it is ready.
-  public init(arguments: [String], key: String?) throws {
+  /// Starts `agfas serve ARGUMENTS` (they must include `--port 0` and `--log-format json`) with
+  /// `executable` (default: this one) and waits until it is ready; `key` goes with requests.
+  public init(executable: URL? = nil, arguments: [String], key: String?) throws {
     self.key = key
-    process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+    process.executableURL = executable ?? URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
     process.arguments = arguments
     let pipe = Pipe()
     process.standardError = pipe
@@ -56,6 +58,12 @@ public final class ServeChild {
       throw ServeBenchError("no answer from agfas serve to \(method) \(path)")
     }
     return Data(answer)
+  }
+
+  /// SIGKILL: no graceful shutdown, as a crash or an OOM kill.
+  public func kill() {
+    Foundation.kill(pid, SIGKILL)
+    process.waitUntilExit()
   }
 
   public func stop() {

@@ -4,6 +4,7 @@ import AGFASTestSupport
 import Foundation
 import XCTest
 
+@testable import AGFASBench
 @testable import AGFASServe
 
 /// Nothing accepted is lost: a graceful stop puts running checks back in the queue, and an
@@ -111,10 +112,10 @@ final class ServeRestartTests: XCTestCase {
     let keys = state.appendingPathComponent("keys.txt")
     try line.write(to: keys, atomically: true, encoding: .utf8)
 
-    let first = try ServeProcess(state: state.appendingPathComponent("state"), keys: keys)
+    let (first, firstClient) = try serveProcess(state: state.appendingPathComponent("state"), keys: keys, key: key)
     var ids: [String] = []
     for photo in photos {
-      let reply = try await first.client.request(
+      let reply = try await firstClient.request(
         .POST, "/v1/checks", body: photo, headers: [("Content-Type", "image/png"), ("Authorization", "Bearer \(key)")])
       XCTAssertEqual(reply.status, 202, reply.message)
       ids.append(reply.json["id"] as! String)
@@ -122,7 +123,7 @@ final class ServeRestartTests: XCTestCase {
     // Kill it while the first batch is between UNet steps.
     var midBatch = false
     for _ in 0..<1000 where !midBatch {
-      let reply = try await first.client.request(
+      let reply = try await firstClient.request(
         .GET, "/v1/checks/\(ids[0])", headers: [("Authorization", "Bearer \(key)")])
       midBatch = reply.json["status"] as? String == "running" && (reply.json["step"] as? Int ?? 0) > 2
       if !midBatch { try await Task.sleep(for: .milliseconds(10)) }
@@ -130,20 +131,20 @@ final class ServeRestartTests: XCTestCase {
     XCTAssertTrue(midBatch, "never saw the first batch running")
     first.kill()
 
-    let second = try ServeProcess(state: state.appendingPathComponent("state"), keys: keys)
-    let restarted = try await Self.results(second.client, ids, key: key)
+    let (second, secondClient) = try serveProcess(state: state.appendingPathComponent("state"), keys: keys, key: key)
+    let restarted = try await Self.results(secondClient, ids, key: key)
     second.kill()
-    XCTAssertTrue(second.log.contains("checks interrupted by the last stop"), second.log)
+    XCTAssertTrue(second.output.contains("checks interrupted by the last stop"), second.output)
 
     // The same photos through a server that is never interrupted.
-    let fresh = try ServeProcess(state: state.appendingPathComponent("fresh"), keys: keys)
+    let (fresh, freshClient) = try serveProcess(state: state.appendingPathComponent("fresh"), keys: keys, key: key)
     var freshIDs: [String] = []
     for photo in photos {
-      let reply = try await fresh.client.request(
+      let reply = try await freshClient.request(
         .POST, "/v1/checks", body: photo, headers: [("Content-Type", "image/png"), ("Authorization", "Bearer \(key)")])
       freshIDs.append(reply.json["id"] as! String)
     }
-    let uninterrupted = try await Self.results(fresh.client, freshIDs, key: key)
+    let uninterrupted = try await Self.results(freshClient, freshIDs, key: key)
     fresh.kill()
     XCTAssertEqual(restarted.count, 4)
     Self.assertSame(restarted, uninterrupted)
@@ -151,46 +152,15 @@ final class ServeRestartTests: XCTestCase {
 }
 
 /// `agfas serve` as a child process on a free port, with the tiny models.
-final class ServeProcess: @unchecked Sendable {
-  let process = Process()
-  private(set) var client = APIClient(base: "")
-  private let lock = NSLock()
-  private var stderr = ""
-  var log: String { lock.withLock { stderr } }
-
-  init(state: URL, keys: URL) throws {
-    process.executableURL = AgfasCLI.executable
-    let slow = ServeRestartTests.slow
-    process.arguments = [
+func serveProcess(state: URL, keys: URL, key: String) throws -> (ServeChild, APIClient) {
+  let slow = ServeRestartTests.slow
+  let child = try ServeChild(
+    executable: AgfasCLI.executable,
+    arguments: [
       "serve", "--port", "0", "--state", state.path, "--api-keys", keys.path, "--models", ServeTestServer.models,
       "--weights", ServeTestServer.mtcnnWeights, "--size", "\(slow.size)", "--seed", "\(slow.seed)",
       "--steps", "\(slow.reconstruction.steps)", "--strength", "\(slow.reconstruction.strength)", "--batch", "2",
       "--precision", "fp32", "--log-format", "json",
-    ]
-    let pipe = Pipe()
-    process.standardError = pipe
-    process.standardOutput = FileHandle.nullDevice
-    pipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
-      let data = handle.availableData
-      guard let self, !data.isEmpty else { return }
-      self.lock.withLock { self.stderr += String(decoding: data, as: UTF8.self) }
-    }
-    try process.run()
-    var port: Int?
-    let deadline = Date().addingTimeInterval(60)
-    while port == nil, Date() < deadline, process.isRunning {
-      for line in log.split(separator: "\n") where line.contains("\"listening\"") {
-        let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
-        port = Int(object["port"] as! String)
-      }
-      Thread.sleep(forTimeInterval: 0.02)
-    }
-    guard let port else { throw ServeError.state("agfas serve did not start: \(log)") }
-    client = APIClient(base: "http://127.0.0.1:\(port)")
-  }
-
-  func kill() {
-    Foundation.kill(process.processIdentifier, SIGKILL)
-    process.waitUntilExit()
-  }
+    ], key: key)
+  return (child, APIClient(base: "http://127.0.0.1:\(child.port)"))
 }
