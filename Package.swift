@@ -27,8 +27,14 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     .package(url: "https://github.com/JohnSundell/Plot", from: "0.14.0"),
-    // Tests only, for now: the loopback server that stands in for the model hubs.
+    // The service (agfas serve) and, in tests, the loopback server that stands in for the model hubs.
     .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+    .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+    .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+    .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+    .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+    .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.1"),
   ],
   targets: [
     // oneDNN from Debian's libdnnl-dev; it picks AMX/AVX-512/AVX2 kernels at run time.
@@ -102,6 +108,24 @@ let package = Package(
         "AGFASEngine", "AGFASImage", "AGFASFaces", "AGFASDFG", "AGFASOANet", "AGFASReport",
         .product(name: "Plot", package: "Plot"),
       ]),
+    // The liveness service (agfas serve, docs/serve.md): HTTP API, SQLite-backed queue that
+    // survives restarts, batching worker, API keys, limits, Prometheus metrics. Needs
+    // libsqlite3-dev.
+    .target(
+      name: "AGFASServe",
+      dependencies: [
+        "AGFASEngine", "AGFASImage", "AGFASFaces", "AGFASDFG", "AGFASOANet", "AGFASCheck",
+        .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "GRDB", package: "GRDB.swift"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "Metrics", package: "swift-metrics"),
+        .product(name: "Prometheus", package: "swift-prometheus"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+        .product(name: "MultipartKit", package: "multipart-kit"),
+        .product(name: "Crypto", package: "swift-crypto"),
+      ],
+      resources: [.embedInCode("openapi.json")]),
     // HTML reports: SVG charts (ROC, DET, histograms) and the evaluation page; Plot writes the HTML.
     .target(
       name: "AGFASReport",
@@ -116,7 +140,7 @@ let package = Package(
       dependencies: [
         "AGFASEngine", "AGFASCheckpoint", "AGFASDFG", "AGFASImage", "AGFASFaces", "AGFASBench", "AGFASEvaluation",
         "AGFASData", "AGFASVideo", "AGFASOANet", "AGFASTraining", "AGFASModels", "AGFASCheck", "AGFASReport",
-        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        "AGFASServe", .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     // Fixture reading and tolerance checks shared by the test targets.
     .target(
@@ -175,6 +199,14 @@ let package = Package(
         .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+      ]),
+    .testTarget(
+      name: "AGFASServeTests",
+      dependencies: [
+        "AGFASServe", "AGFASImage", "AGFASDFG", "AGFASBench", "AGFASTestSupport",
+        .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "HummingbirdTesting", package: "hummingbird"),
+        .product(name: "AsyncHTTPClient", package: "async-http-client"),
       ]),
     .testTarget(name: "AGFASFuzzTests", dependencies: ["AGFASFuzzTargets"], exclude: ["Regressions"]),
     .testTarget(name: "AGFASJSONTests", dependencies: ["AGFASJSON"]),

@@ -4,7 +4,7 @@
 # frames, zlib for unpacking model archives. With --tests also what the test suite needs:
 # Chromium, which renders the HTML reports headless. Idempotent; uses sudo when not root.
 set -euo pipefail
-packages=(libdnnl-dev libpng-dev libjpeg62-turbo-dev libavformat-dev libavcodec-dev libswscale-dev libavutil-dev zlib1g-dev)
+packages=(libdnnl-dev libpng-dev libjpeg62-turbo-dev libavformat-dev libavcodec-dev libswscale-dev libavutil-dev zlib1g-dev libsqlite3-dev)
 [ "${1:-}" = "--tests" ] && packages+=(chromium)
 need=()
 for package in "${packages[@]}"; do

@@ -54,20 +54,50 @@ public final class LivenessCheck: @unchecked Sendable {
     self.options = options
   }
 
+  /// A face found and aligned, before the DFG.
+  public struct FoundFace: Sendable {
+    public var index: Int
+    public var detection: DetectedFace
+    public var aligned: Image
+  }
+
   /// Every face of `photo`, in MTCNN's order; none when it finds no face.
-  public func check(_ photo: Image, progress: (Event) -> Void = { _ in }) throws -> [Face] {
-    let detections = try detector.detect(photo)
-    progress(.detected(faces: detections.count))
-    return try detections.enumerated().map { k, detection in
-      let aligned = try FaceAlignment.align(photo, landmarks: detection.landmarks, size: options.size).image
-      let decoded = try dfg.reconstruct(
-        try Image.tensor(batch: [aligned]), seeds: [options.seed], options: options.reconstruction,
-        progress: { progress(.reconstructing(face: k, step: $0, of: $1)) })
-      let reconstruction = try Image.images(fromBatch: decoded)[0]
-      return Face(
-        index: k, detection: detection, aligned: aligned, reconstruction: reconstruction,
-        cue: try CueMap(face: aligned, reconstruction: reconstruction),
-        prediction: try oanet?.predict(face: aligned, reconstruction: reconstruction))
+  public func check(_ photo: Image, progress: (Event) throws -> Void = { _ in }) throws -> [Face] {
+    let found = try faces(in: photo)
+    try progress(.detected(faces: found.count))
+    return try found.map { face in
+      let reconstruction = try reconstruct([face.aligned]) {
+        try progress(.reconstructing(face: face.index, step: $0, of: $1))
+      }[0]
+      return try finish(face, reconstruction: reconstruction)
     }
+  }
+
+  /// Stage 1: MTCNN's faces of `photo`, each aligned onto the template.
+  public func faces(in photo: Image) throws -> [FoundFace] {
+    try detector.detect(photo).enumerated().map { k, detection in
+      FoundFace(
+        index: k, detection: detection,
+        aligned: try FaceAlignment.align(photo, landmarks: detection.landmarks, size: options.size).image)
+    }
+  }
+
+  /// Stage 2: the DFG's reconstructions of aligned faces, in one batch (of any photos: each
+  /// face draws its noise from its own seed, so the batch does not change a result beyond
+  /// float rounding). `progress(step, of)` may throw to stop between UNet steps.
+  public func reconstruct(_ aligned: [Image], progress: (Int, Int) throws -> Void = { _, _ in }) throws -> [Image] {
+    guard !aligned.isEmpty else { return [] }
+    let decoded = try dfg.reconstruct(
+      try Image.tensor(batch: aligned), seeds: Array(repeating: options.seed, count: aligned.count),
+      options: options.reconstruction, progress: progress)
+    return try Image.images(fromBatch: decoded)
+  }
+
+  /// Stage 3: the anomalous cue and, with a trained OA-Net, P(live).
+  public func finish(_ face: FoundFace, reconstruction: Image) throws -> Face {
+    Face(
+      index: face.index, detection: face.detection, aligned: face.aligned, reconstruction: reconstruction,
+      cue: try CueMap(face: face.aligned, reconstruction: reconstruction),
+      prediction: try oanet?.predict(face: face.aligned, reconstruction: reconstruction))
   }
 }

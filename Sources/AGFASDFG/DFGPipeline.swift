@@ -88,9 +88,9 @@ public final class DFGPipeline: @unchecked Sendable {
   /// `TorchGenerator(seed: seeds[i])` (posterior sample, then noise), exactly as the reference
   /// does after `torch.manual_seed(seeds[i])` for that face alone, so results do not depend on
   /// batching or sharding. Returns the decoded images [B,3,H,W] (unclamped, ~[-1,1]).
-  /// `progress(done, total)` is called after each UNet step.
+  /// `progress(done, total)` is called after each UNet step; an error it throws stops the run.
   public func reconstruct(
-    _ x: Tensor, seeds: [UInt64], options: Options = Options(), progress: (Int, Int) -> Void = { _, _ in }
+    _ x: Tensor, seeds: [UInt64], options: Options = Options(), progress: (Int, Int) throws -> Void = { _, _ in }
   ) throws -> Tensor {
     guard x.rank == 4, x.shape[1] == 3 else {
       throw TensorError.rank(op: "DFG reconstruct", shape: x.shape, expected: "faces [B, 3, H, W]")
@@ -118,7 +118,7 @@ public final class DFGPipeline: @unchecked Sendable {
       for (i, t) in timesteps.enumerated() {
         let eps = try unet(z.converted(to: precision), timestep: Float(t), encoderHiddenStates: condition)
         z = try scheduler.step(modelOutput: eps.converted(to: .float32), timestep: t, sample: z)
-        progress(i + 1, timesteps.count)
+        try progress(i + 1, timesteps.count)
       }
       return try vae.decode((z / Float(vae.config.scalingFactor)).converted(to: precision)).converted(to: .float32)
     }
