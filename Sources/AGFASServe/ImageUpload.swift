@@ -77,6 +77,11 @@ struct ImageUpload {
       case .tooLarge(_, let width, let height, let limit):
         throw APIError(
           .contentTooLarge, "\(name): the image is \(width)x\(height) pixels, over this server's limit of \(limit)")
+      case .tooLargeForData(_, let width, let height, let bytes, let pixelsPerByte, _):
+        throw APIError(
+          .contentTooLarge,
+          "\(name): the image claims \(width)x\(height) pixels from \(bytes) bytes, over this server's limit of "
+            + "\(pixelsPerByte) pixels per byte (a decompression bomb's signature)")
       case .unsupportedFormat:
         throw APIError(.unsupportedMediaType, error.description)
       default:

@@ -57,43 +57,13 @@ struct Check: ParsableCommand {
   @Flag(help: "Do not ask before fetching more than 1 GB of models.")
   var yes = false
 
-  @Option(help: "Seed of the DFG's noise (torch.manual_seed semantics, per face).")
-  var seed: UInt64 = 0
-  @Option(parsing: .unconditional, help: "Noise level to start from (reference: 801).")
-  var strength = 801
-  @Option(parsing: .unconditional, help: "Scheduler inference steps (reference: 50).")
-  var steps = 50
-  @Option(parsing: .unconditional, help: "Aligned crop size (reference: 256).")
-  var size = 256
-  @Option(parsing: .unconditional, help: "Smallest face to look for, in pixels.")
-  var minFace: Double = 20
-  @Option(parsing: .unconditional, help: "Refuse photos with more pixels than this (decompression-bomb guard).")
-  var maxPixels = ImageLimits.defaultMaxPixels
-  @Option(
-    parsing: .unconditional,
-    help: ArgumentHelp(
-      "Refuse photos over 4096x4096 pixels with more pixels than this per byte of their file (0: no such limit).",
-      discussion: "Photos hold 0.5 to 5 pixels per byte; decompression bombs hundreds."))
-  var maxPixelsPerByte = ImageLimits.defaultMaxPixelsPerByte
+  @OptionGroup var stages: CheckStageOptions
 
   func validate() throws {
     guard !photos.isEmpty || example else { throw ValidationError("give at least one PHOTO, or --example") }
     try validatePrecision(precision)
     guard threshold.isFinite, (0...1).contains(threshold) else {
       throw ValidationError("--threshold must be within [0, 1], not \(threshold)")
-    }
-    guard (8...4096).contains(size), size % 8 == 0 else {
-      throw ValidationError("--size must be a multiple of 8 within 8...4096 (the VAE works in 8-pixel cells)")
-    }
-    guard steps >= 1, strength >= 0 else { throw ValidationError("--steps must be at least 1 and --strength >= 0") }
-    guard maxPixels >= 1 else { throw ValidationError("--max-pixels must be at least 1, not \(maxPixels)") }
-    guard maxPixelsPerByte >= 0 else {
-      throw ValidationError("--max-pixels-per-byte must be 0 (no limit) or more, not \(maxPixelsPerByte)")
-    }
-    do {
-      try DetectionOptions(minFaceSize: minFace).validate()
-    } catch {
-      throw ValidationError("\(error)")
     }
   }
 
@@ -122,7 +92,7 @@ struct Check: ParsableCommand {
 
     let dtype = try precisionType(precision)
     stderr("loading MTCNN, the DFG (\(precisionName(dtype)))\(oanet == nil ? "" : " and OA-Net") ...")
-    let detector = try MTCNN(weightsFolder: mtcnn, options: DetectionOptions(minFaceSize: minFace))
+    let detector = try MTCNN(weightsFolder: mtcnn, options: stages.detection)
     let dfg = try DFGPipeline.load(try dfgModelPaths(models: models), precision: dtype)
     let predictor = try oanet.map {
       try OANetPredictor(checkpoint: $0, configPath: config, threshold: threshold, precision: dtype)
@@ -134,7 +104,7 @@ struct Check: ParsableCommand {
     }
     let check = LivenessCheck(
       detector: detector, dfg: dfg, oanet: predictor,
-      options: .init(size: size, seed: seed, reconstruction: .init(strength: strength, steps: steps)))
+      options: stages.check)
     // One error for the run (a step count the scheduler cannot take), not one per photo.
     try dfg.check(check.options.reconstruction)
 
@@ -149,7 +119,7 @@ struct Check: ParsableCommand {
       let image: Image
       do {
         image = try Image(
-          contentsOfFile: photo, limits: ImageLimits(maxPixels: maxPixels, maxPixelsPerByte: maxPixelsPerByte))
+          contentsOfFile: photo, limits: stages.limits)
       } catch {
         failed += 1
         stderr("[\(i + 1)/\(inputs.count)] failed: \(error)")
@@ -182,7 +152,7 @@ struct Check: ParsableCommand {
     if let report {
       let about = [
         "models: \(folder.path)", "precision: \(precisionName(dtype))",
-        "seed \(seed), strength \(strength), \(steps) steps",
+        "seed \(stages.seed), strength \(stages.strength), \(stages.steps) steps",
         oanet.map { "OA-Net: \($0), threshold \(threshold)" } ?? "no OA-Net",
       ]
       let page = try CheckReport(photos: reportPhotos, scored: predictor != nil, about: about).write(to: report)

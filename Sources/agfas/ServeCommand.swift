@@ -54,8 +54,6 @@ struct Serve: ParsableCommand {
   var open = false
   @Option(parsing: .unconditional, help: "Largest request body in MB.")
   var maxBody = 20
-  @Option(parsing: .unconditional, help: "Refuse photos with more pixels than this (checked before decoding).")
-  var maxPixels = ImageLimits.defaultMaxPixels
   @Option(
     parsing: .unconditional, help: "Close connections idle this many seconds; a body must arrive within twice it (408)."
   )
@@ -65,16 +63,7 @@ struct Serve: ParsableCommand {
   @Option(help: "json (one object per line) or text.")
   var logFormat = "json"
 
-  @Option(help: "Seed of the DFG's noise (torch.manual_seed semantics, per face).")
-  var seed: UInt64 = 0
-  @Option(parsing: .unconditional, help: "Noise level to start from (reference: 801).")
-  var strength = 801
-  @Option(parsing: .unconditional, help: "Scheduler inference steps (reference: 50).")
-  var steps = 50
-  @Option(parsing: .unconditional, help: "Smallest face to look for, in pixels.")
-  var minFace: Double = 20
-  @Option(parsing: .unconditional, help: "Aligned crop size (reference: 256).")
-  var size = 256
+  @OptionGroup var stages: CheckStageOptions
 
   @Flag(help: "Print a new API key and the line for the --api-keys file, then exit.")
   var newKey = false
@@ -91,12 +80,7 @@ struct Serve: ParsableCommand {
       throw ValidationError("--threshold must be within [0, 1], not \(threshold)")
     }
     guard (1...1024).contains(maxBody) else { throw ValidationError("--max-body must be within 1...1024 MB") }
-    guard maxPixels >= 1 else { throw ValidationError("--max-pixels must be at least 1") }
     guard (1...3600).contains(idleTimeout) else { throw ValidationError("--idle-timeout must be within 1...3600 s") }
-    guard steps >= 1, strength >= 0 else { throw ValidationError("--steps must be at least 1 and --strength >= 0") }
-    guard (8...4096).contains(size), size % 8 == 0 else {
-      throw ValidationError("--size must be a multiple of 8 within 8...4096 (the VAE works in 8-pixel cells)")
-    }
   }
 
   func run() throws {
@@ -114,10 +98,10 @@ struct Serve: ParsableCommand {
     settings.perClientLimit = perClient
     settings.retainSeconds = parseDuration(retain)!
     settings.maxBodyBytes = maxBody * 1024 * 1024
-    settings.imageLimits = ImageLimits(maxPixels: maxPixels)
+    settings.imageLimits = stages.limits
     settings.openToAll = open
     settings.idleTimeoutSeconds = Int64(idleTimeout)
-    settings.check = .init(size: size, seed: seed, reconstruction: .init(strength: strength, steps: steps))
+    settings.check = stages.check
     if let apiKeys {
       settings.apiKeys = try APIKeys(file: apiKeys)
     } else if let text = ProcessInfo.processInfo.environment["AGFAS_API_KEYS"], !text.isEmpty {
@@ -130,10 +114,10 @@ struct Serve: ParsableCommand {
     let paths = try dfgModelPaths(models: models)
     let mtcnn = mtcnnWeightsFolder(weights, models: models)
     let dtype = try precisionType(precision)
-    let (oanet, config, threshold, minFace) = (self.oanet, self.config, self.threshold, self.minFace)
+    let (oanet, config, threshold, detection) = (self.oanet, self.config, self.threshold, stages.detection)
     let logger = Self.logger(format: logFormat)
     let server = try LivenessServer(configuration: settings, logger: logger) {
-      let detector = try MTCNN(weightsFolder: mtcnn, options: DetectionOptions(minFaceSize: minFace))
+      let detector = try MTCNN(weightsFolder: mtcnn, options: detection)
       let dfg = try DFGPipeline.load(paths, precision: dtype)
       let predictor = try oanet.map {
         try OANetPredictor(checkpoint: $0, configPath: config, threshold: threshold, precision: dtype)
