@@ -1,19 +1,11 @@
 import AGFASEvaluation
+import AGFASTestSupport
 import Foundation
 import XCTest
 
 /// Score files (CSV/TSV, with or without header) and reference label files are read as
 /// documented, joined by path, and every malformed line or entry is named.
 final class ScoreFileTests: XCTestCase {
-  func message(_ body: () throws -> Void) -> String {
-    do {
-      try body()
-      return "no error"
-    } catch {
-      return "\(error)"
-    }
-  }
-
   func testHeaderlessCSVReadsScoreLabelVideo() throws {
     let file = try ScoreFile(text: "# a comment\n0.9,1,v1\n\n0.7, 1 ,v1\r\n0.2,0,v2\n", source: "s.csv")
     XCTAssertEqual(file.rows.map(\.line), [2, 4, 5])
@@ -55,10 +47,10 @@ final class ScoreFileTests: XCTestCase {
       ("# only a comment\n", "cannot read s.csv: no score lines"),
     ]
     for (text, expected) in cases {
-      XCTAssertEqual(message { _ = try ScoreFile(text: text, source: "s.csv").frames() }, expected, text)
+      XCTAssertEqual(errorMessage { _ = try ScoreFile(text: text, source: "s.csv").frames() }, expected, text)
     }
     XCTAssertEqual(
-      message { _ = try ScoreFile(contentsOfFile: "/nonexistent/s.csv") },
+      errorMessage { _ = try ScoreFile(contentsOfFile: "/nonexistent/s.csv") },
       "cannot read /nonexistent/s.csv: no such file")
   }
 
@@ -96,10 +88,10 @@ final class ScoreFileTests: XCTestCase {
       ("{}", "cannot read l.json: expected a JSON array of label entries"),
     ]
     for (json, expected) in cases {
-      XCTAssertEqual(message { _ = try LabelFile.parse(Data(json.utf8), source: "l.json") }, expected, json)
+      XCTAssertEqual(errorMessage { _ = try LabelFile.parse(Data(json.utf8), source: "l.json") }, expected, json)
     }
     XCTAssertTrue(
-      message { _ = try LabelFile.parse(Data("[".utf8), source: "l.json") }.hasPrefix(
+      errorMessage { _ = try LabelFile.parse(Data("[".utf8), source: "l.json") }.hasPrefix(
         "cannot read l.json: not valid JSON"))
   }
 
@@ -134,16 +126,18 @@ final class ScoreFileTests: XCTestCase {
       ),
     ]
     for (json, expected) in cases {
-      XCTAssertEqual(message { _ = try LabelFile.parse(Data(json.utf8), source: "l.json") }, expected, json)
+      XCTAssertEqual(errorMessage { _ = try LabelFile.parse(Data(json.utf8), source: "l.json") }, expected, json)
     }
     // Other keys are skipped; a duplicate inside one is still refused.
     XCTAssertEqual(
       try LabelFile.parse(Data("[{\(entry), \"note\": {\"x\": [1, {}]}}]".utf8), source: "l.json").count, 1)
     XCTAssertTrue(
-      message { _ = try LabelFile.parse(Data("[{\(entry), \"note\": {\"x\": 1, \"x\": 2}}]".utf8), source: "l.json") }
-        .contains("key 'x' appears twice"))
+      errorMessage {
+        _ = try LabelFile.parse(Data("[{\(entry), \"note\": {\"x\": 1, \"x\": 2}}]".utf8), source: "l.json")
+      }
+      .contains("key 'x' appears twice"))
     XCTAssertTrue(
-      message { _ = try LabelFile.parse(Data("[{\(entry)}] [".utf8), source: "l.json") }.hasPrefix(
+      errorMessage { _ = try LabelFile.parse(Data("[{\(entry)}] [".utf8), source: "l.json") }.hasPrefix(
         "cannot read l.json: not valid JSON"))
   }
 
@@ -166,7 +160,7 @@ final class ScoreFileTests: XCTestCase {
   func testJoinMismatchesAreNamed() throws {
     let labels = try LabelFile.parse(Data(labelJSON.utf8), source: "l.json")
     func join(_ text: String) -> String {
-      message { _ = try ScoreFile(text: text, source: "s.csv").frames(joinedWith: labels, labelSource: "l.json") }
+      errorMessage { _ = try ScoreFile(text: text, source: "s.csv").frames(joinedWith: labels, labelSource: "l.json") }
     }
     let all = "d/live/1/9.png,0.8\nd/spoof/2/6.png,0.3\nd/live/1/6.png,0.6\n"
     XCTAssertEqual(
@@ -181,7 +175,7 @@ final class ScoreFileTests: XCTestCase {
       "s.csv:3: label 1 disagrees with l.json (0)")
     let twice = labels + [labels[0]]
     XCTAssertEqual(
-      message {
+      errorMessage {
         _ = try ScoreFile(text: "path,score\n" + all, source: "s.csv").frames(joinedWith: twice, labelSource: "l.json")
       },
       "l.json: entry 3: path 'd/live/1/6.png' is listed twice")

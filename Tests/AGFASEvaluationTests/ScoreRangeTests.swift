@@ -6,20 +6,13 @@ import XCTest
 /// Scores are P(live) in [0, 1] (issue 12): 5 and -3 are errors naming the file and line,
 /// unless `--logits` says they are logits; negative thresholds are read and refused.
 final class ScoreRangeTests: XCTestCase {
-  func message(_ body: () throws -> Void) -> String {
-    do {
-      try body()
-      return "no error"
-    } catch { return "\(error)" }
-  }
-
   func testScoresOutsideTheUnitIntervalAreErrorsUnlessLogits() throws {
     XCTAssertEqual(
-      message { _ = try ScoreFile(text: "0.9,1,a\n5,1,b\n", source: "s.csv") },
+      errorMessage { _ = try ScoreFile(text: "0.9,1,a\n5,1,b\n", source: "s.csv") },
       "s.csv:2: score 5 is outside [0, 1]; if the scores are logits, pass --logits")
-    XCTAssertTrue(message { _ = try ScoreFile(text: "-3,0,a\n", source: "s.csv") }.hasPrefix("s.csv:1: score -3"))
+    XCTAssertTrue(errorMessage { _ = try ScoreFile(text: "-3,0,a\n", source: "s.csv") }.hasPrefix("s.csv:1: score -3"))
     XCTAssertEqual(
-      message { _ = try ScoreFile(text: "0.5,1\nnan,0\n", source: "s.csv", scale: .logits) },
+      errorMessage { _ = try ScoreFile(text: "0.5,1\nnan,0\n", source: "s.csv", scale: .logits) },
       "s.csv:2: score nan is not a finite number")
     let logits = try ScoreFile(text: "0,1,a\n5,1,b\n-3,0,c\n", source: "s.csv", scale: .logits)
     XCTAssertEqual(logits.rows.map(\.score)[0], 0.5)

@@ -24,15 +24,6 @@ final class ConfigFileTests: XCTestCase {
     return url.path
   }
 
-  func message(_ body: () throws -> Void) -> String {
-    do {
-      try body()
-      return "no error"
-    } catch {
-      return "\(error)"
-    }
-  }
-
   /// A copy of the tiny ViT folder whose config.json is `config`.
   func vitFolder(config: String) throws -> String {
     let folder = root.appendingPathComponent("vit")
@@ -45,16 +36,17 @@ final class ConfigFileTests: XCTestCase {
   func testViTFolderConfigRefusesDuplicateKeysAndWrongTypes() throws {
     let original = try String(contentsOfFile: OANetFixture.path("vit_tiny/config.json"), encoding: .utf8)
     let duplicated = try vitFolder(config: original.replacingOccurrences(of: "{", with: "{\"hidden_size\": 768,"))
-    let dup = message { _ = try ModelFolder(path: duplicated).config(ViTConfig.self) }
+    let dup = errorMessage { _ = try ModelFolder(path: duplicated).config(ViTConfig.self) }
     XCTAssertEqual(
       dup, "\(duplicated)/config.json: not a valid model config: key 'hidden_size' appears twice; remove one")
     let resnet = OANetFixture.path("resnet_tiny.pth")
     XCTAssertTrue(
-      message { _ = try OANet(pretrainedViT: duplicated, resnet: resnet) }.contains("key 'hidden_size' appears twice"))
+      errorMessage { _ = try OANet(pretrainedViT: duplicated, resnet: resnet) }.contains(
+        "key 'hidden_size' appears twice"))
 
     let wrong = try vitFolder(
       config: original.replacingOccurrences(of: "\"num_hidden_layers\": 2", with: "\"num_hidden_layers\": \"2\""))
-    let w = message { _ = try ModelFolder(path: wrong).config(ViTConfig.self) }
+    let w = errorMessage { _ = try ModelFolder(path: wrong).config(ViTConfig.self) }
     XCTAssertTrue(w.hasPrefix("\(wrong)/config.json: not a valid model config: key 'num_hidden_layers': "), w)
     XCTAssertFalse(w.contains("DecodingError") || w.contains("Context("), w)
   }
@@ -64,23 +56,23 @@ final class ConfigFileTests: XCTestCase {
     XCTAssertEqual(try OANetPredictor.readConfig(good).vit.hiddenSize, 32)
     let dup = try write(#"{"cue_width": 2, "vit": {"hidden_size": 32, "hidden_size": 64}}"#, "dup.json")
     XCTAssertEqual(
-      message { _ = try OANetPredictor.readConfig(dup) },
+      errorMessage { _ = try OANetPredictor.readConfig(dup) },
       "OA-Net config: \(dup): not an OA-Net config: key 'hidden_size' appears twice in 'vit'; remove one")
     let top = try write(#"{"num_domains": 3, "cue_width": 2, "num_domains": 4}"#, "top.json")
-    XCTAssertTrue(message { _ = try OANetPredictor.readConfig(top) }.contains("key 'num_domains' appears twice;"))
+    XCTAssertTrue(errorMessage { _ = try OANetPredictor.readConfig(top) }.contains("key 'num_domains' appears twice;"))
     let wrong = try write(#"{"num_domains": true}"#, "wrong.json")
-    let w = message { _ = try OANetPredictor.readConfig(wrong) }
+    let w = errorMessage { _ = try OANetPredictor.readConfig(wrong) }
     XCTAssertTrue(w.hasPrefix("OA-Net config: \(wrong): not an OA-Net config: key 'num_domains': "), w)
     let nested = try write(#"{"vit": {"patch_size": [16]}}"#, "nested.json")
-    XCTAssertTrue(message { _ = try OANetPredictor.readConfig(nested) }.contains("key 'vit.patch_size': "))
-    for text in [w, message { _ = try OANetPredictor.readConfig(nested) }] {
+    XCTAssertTrue(errorMessage { _ = try OANetPredictor.readConfig(nested) }.contains("key 'vit.patch_size': "))
+    for text in [w, errorMessage { _ = try OANetPredictor.readConfig(nested) }] {
       XCTAssertFalse(text.contains("DecodingError") || text.contains("Context("), text)
     }
     // A FIFO is refused, not waited on; a missing file is said so.
     let fifo = root.appendingPathComponent("fifo.json").path
     XCTAssertEqual(mkfifo(fifo, 0o600), 0)
-    XCTAssertTrue(message { _ = try OANetPredictor.readConfig(fifo) }.contains("FIFO"))
-    XCTAssertTrue(message { _ = try OANetPredictor.readConfig(root.path + "/none.json") }.contains("none.json"))
+    XCTAssertTrue(errorMessage { _ = try OANetPredictor.readConfig(fifo) }.contains("FIFO"))
+    XCTAssertTrue(errorMessage { _ = try OANetPredictor.readConfig(root.path + "/none.json") }.contains("none.json"))
   }
 
   /// `predict --config` with a duplicate key stops before loading anything, naming file and key.
