@@ -1,0 +1,135 @@
+import AGFASEngine
+import Foundation
+
+/// Adam with decoupled weight decay, with PyTorch's `torch.optim.AdamW` semantics (the
+/// optimizer of diffusers' fine-tuning scripts). Per parameter with a gradient, each `step()`
+/// does, in PyTorch's order of operations:
+///
+///     t += 1
+///     p = p * (1 - lr * weightDecay)
+///     m = lerp(m, g, 1 - beta1)                 (m + (1 - beta1) * (g - m))
+///     v = beta2 * v + (1 - beta2) * g * g
+///     p = p - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
+///
+/// Parameters without a gradient are skipped: no decay, no moment update, and their step count
+/// stays, as in PyTorch. Math runs in fp32; moments are fp32 (masters of bf16 weights too).
+public final class AdamW {
+  /// One parameter's state, as PyTorch keeps it: `step`, `exp_avg`, `exp_avg_sq`.
+  public struct State {
+    public var step: Int
+    public var exponentialAverage: Tensor
+    public var exponentialAverageSquared: Tensor
+
+    public init(step: Int, exponentialAverage: Tensor, exponentialAverageSquared: Tensor) {
+      self.step = step
+      self.exponentialAverage = exponentialAverage
+      self.exponentialAverageSquared = exponentialAverageSquared
+    }
+  }
+
+  /// The trainable parameters this optimizer updates, in order (buffers are left out).
+  public let parameters: [Parameter]
+  /// Changed by learning-rate schedules between steps.
+  public var learningRate: Float
+  public let beta1: Float
+  public let beta2: Float
+  public let epsilon: Float
+  public let weightDecay: Float
+  /// State by parameter path; a parameter gets one on its first step with a gradient.
+  public private(set) var state: [String: State] = [:]
+
+  public init(
+    parameters: [Parameter], learningRate: Float, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8,
+    weightDecay: Float = 1e-2
+  ) throws {
+    for (name, v) in [("learning rate", learningRate), ("epsilon", epsilon), ("weight decay", weightDecay)]
+    where !(v >= 0) || !v.isFinite {
+      throw TensorError.invalidArgument(op: "AdamW", reason: "\(name) \(v) must be a finite value >= 0")
+    }
+    for (name, v) in [("beta1", beta1), ("beta2", beta2)] where !(0 <= v && v < 1) {
+      throw TensorError.invalidArgument(op: "AdamW", reason: "\(name) \(v) must be in [0, 1)")
+    }
+    self.parameters = parameters.filter(\.trainable)
+    self.learningRate = learningRate
+    self.beta1 = beta1
+    self.beta2 = beta2
+    self.epsilon = epsilon
+    self.weightDecay = weightDecay
+  }
+
+  /// Makes every parameter a fresh autograd leaf with no gradient (`optimizer.zero_grad()`).
+  public func zeroGrad() {
+    for p in parameters { p.value = p.value.detached().requiringGrad() }
+  }
+
+  /// Updates every parameter that has a gradient and returns how many were updated.
+  @discardableResult
+  public func step() throws -> Int {
+    var updated = 0
+    for p in parameters {
+      guard let grad = p.value.grad else { continue }
+      guard grad.shape == p.shape else {
+        throw TensorError.shapeMismatch(
+          op: "AdamW", shapes: [p.shape, grad.shape], reason: "gradient of \(p.path) does not match the parameter")
+      }
+      try update(p, grad: grad)
+      updated += 1
+    }
+    return updated
+  }
+
+  /// Restores state saved from `state` (resuming a run); every path must name one of this
+  /// optimizer's parameters, with moments of its shape and a step count of at least 1.
+  public func loadState(_ saved: [String: State]) throws {
+    let shapes = Dictionary(uniqueKeysWithValues: parameters.map { ($0.path, $0.shape) })
+    for (path, s) in saved {
+      guard let shape = shapes[path] else {
+        throw TensorError.invalidArgument(op: "AdamW", reason: "state for unknown parameter \(path)")
+      }
+      guard s.exponentialAverage.shape == shape, s.exponentialAverageSquared.shape == shape else {
+        throw TensorError.shapeMismatch(
+          op: "AdamW", shapes: [shape, s.exponentialAverage.shape, s.exponentialAverageSquared.shape],
+          reason: "moments of \(path) do not match the parameter")
+      }
+      guard s.step >= 1 else {
+        throw TensorError.invalidArgument(op: "AdamW", reason: "step \(s.step) of \(path) must be at least 1")
+      }
+    }
+    state = saved.mapValues {
+      State(
+        step: $0.step, exponentialAverage: $0.exponentialAverage.converted(to: .float32).detached(),
+        exponentialAverageSquared: $0.exponentialAverageSquared.converted(to: .float32).detached())
+    }
+  }
+
+  private func update(_ p: Parameter, grad: Tensor) throws {
+    let previous = state[p.path]
+    let t = (previous?.step ?? 0) + 1
+    let value = try p.value.fp32RowMajor()
+    let g = try grad.fp32RowMajor()
+    let oldM = try previous?.exponentialAverage.fp32RowMajor()
+    let oldV = try previous?.exponentialAverageSquared.fp32RowMajor()
+    let (out, m, v) = (Tensor.empty(p.shape), Tensor.empty(p.shape), Tensor.empty(p.shape))
+    let (pv, gv, ov, mv, vv) = (value.floats(), g.floats(), out.floats(), m.floats(), v.floats())
+    let (om, ovs) = (oldM?.floats(), oldV?.floats())
+    // PyTorch computes the bias corrections in double (Python floats) and rounds them once.
+    let stepSize = Float(Double(learningRate) / (1 - pow(Double(beta1), Double(t))))
+    let correction2 = Float((1 - pow(Double(beta2), Double(t))).squareRoot())
+    let decay = Float(1 - Double(learningRate) * Double(weightDecay))
+    let (b1, b2, eps) = (beta1, beta2, epsilon)
+    for i in 0..<out.count {
+      let decayed = pv[i] * decay
+      let m0 = om?[i] ?? 0
+      let mi = m0 + (1 - b1) * (gv[i] - m0)
+      let vi = (ovs?[i] ?? 0) * b2 + (1 - b2) * gv[i] * gv[i]
+      mv[i] = mi
+      vv[i] = vi
+      let denominator = vi.squareRoot() / correction2 + eps
+      // addcdiv's order: (value * m) / denominator.
+      ov[i] = decayed + -stepSize * mi / denominator
+    }
+    withExtendedLifetime((value, g, oldM, oldV)) {}
+    state[p.path] = State(step: t, exponentialAverage: m, exponentialAverageSquared: v)
+    p.value = p.value.dtype == .float32 ? out : out.converted(to: p.value.dtype)
+  }
+}
