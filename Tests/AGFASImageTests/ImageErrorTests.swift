@@ -13,6 +13,20 @@ final class ImageErrorTests: XCTestCase {
     }
   }
 
+  /// A FIFO would block the read until a writer came, a device might never end: both are
+  /// refused by what they are, before they are opened.
+  func testFIFOsAndDevicesAreRefusedWithoutOpeningThem() throws {
+    let scratch = try ScratchDir()
+    let fifo = scratch.url.appendingPathComponent("face.png").path
+    XCTAssertEqual(mkfifo(fifo, 0o644), 0)
+    assertImageError(.unreadable, "cannot read", fifo, "a FIFO (named pipe), not a regular file") {
+      _ = try Image(contentsOfFile: fifo)
+    }
+    assertImageError(.unreadable, "cannot read", "/dev/zero", "a device, not a regular file") {
+      _ = try Image(contentsOfFile: "/dev/zero")
+    }
+  }
+
   /// The format comes from the magic bytes: a PNG named .jpg decodes, a GIF named .png is
   /// refused as GIF, unknown bytes are shown in hex.
   func testFormatIsSniffedFromBytesNotExtension() throws {
