@@ -42,10 +42,8 @@ public final class AdamW {
     parameters: [Parameter], learningRate: Float, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8,
     weightDecay: Float = 1e-2
   ) throws {
-    for (name, v) in [("learning rate", learningRate), ("epsilon", epsilon), ("weight decay", weightDecay)]
-    where !(v >= 0) || !v.isFinite {
-      throw TensorError.invalidArgument(op: "AdamW", reason: "\(name) \(v) must be a finite value >= 0")
-    }
+    try OptimizerSteps.requireFiniteNonNegative(
+      [("learning rate", learningRate), ("epsilon", epsilon), ("weight decay", weightDecay)], op: "AdamW")
     for (name, v) in [("beta1", beta1), ("beta2", beta2)] where !(0 <= v && v < 1) {
       throw TensorError.invalidArgument(op: "AdamW", reason: "\(name) \(v) must be in [0, 1)")
     }
@@ -58,24 +56,12 @@ public final class AdamW {
   }
 
   /// Makes every parameter a fresh autograd leaf with no gradient (`optimizer.zero_grad()`).
-  public func zeroGrad() {
-    for p in parameters { p.value = p.value.detached().requiringGrad() }
-  }
+  public func zeroGrad() { OptimizerSteps.zeroGrad(parameters) }
 
   /// Updates every parameter that has a gradient and returns how many were updated.
   @discardableResult
   public func step() throws -> Int {
-    var updated = 0
-    for p in parameters {
-      guard let grad = p.value.grad else { continue }
-      guard grad.shape == p.shape else {
-        throw TensorError.shapeMismatch(
-          op: "AdamW", shapes: [p.shape, grad.shape], reason: "gradient of \(p.path) does not match the parameter")
-      }
-      try update(p, grad: grad)
-      updated += 1
-    }
-    return updated
+    try OptimizerSteps.step(parameters, op: "AdamW") { try update($0, grad: $1) }
   }
 
   /// Restores state saved from `state` (resuming a run); every path must name one of this

@@ -26,10 +26,8 @@ public final class SGD {
     parameters: [Parameter], learningRate: Float, momentum: Float = 0, dampening: Float = 0, weightDecay: Float = 0,
     nesterov: Bool = false
   ) throws {
-    for (name, v) in [("learning rate", learningRate), ("momentum", momentum), ("weight decay", weightDecay)]
-    where !(v >= 0) || !v.isFinite {
-      throw TensorError.invalidArgument(op: "SGD", reason: "\(name) \(v) must be a finite value >= 0")
-    }
+    try OptimizerSteps.requireFiniteNonNegative(
+      [("learning rate", learningRate), ("momentum", momentum), ("weight decay", weightDecay)], op: "SGD")
     guard !nesterov || (momentum > 0 && dampening == 0) else {
       throw TensorError.invalidArgument(op: "SGD", reason: "nesterov needs momentum > 0 and dampening 0")
     }
@@ -43,24 +41,12 @@ public final class SGD {
 
   /// Makes every parameter a fresh autograd leaf with no gradient (`optimizer.zero_grad()`):
   /// call before the forward whose `backward()` this optimizer's next `step()` uses.
-  public func zeroGrad() {
-    for p in parameters { p.value = p.value.detached().requiringGrad() }
-  }
+  public func zeroGrad() { OptimizerSteps.zeroGrad(parameters) }
 
   /// Updates every parameter that has a gradient and returns how many were updated.
   @discardableResult
   public func step() throws -> Int {
-    var updated = 0
-    for p in parameters {
-      guard let grad = p.value.grad else { continue }
-      guard grad.shape == p.shape else {
-        throw TensorError.shapeMismatch(
-          op: "SGD", shapes: [p.shape, grad.shape], reason: "gradient of \(p.path) does not match the parameter")
-      }
-      try update(p, grad: grad)
-      updated += 1
-    }
-    return updated
+    try OptimizerSteps.step(parameters, op: "SGD") { try update($0, grad: $1) }
   }
 
   /// Restores momentum buffers saved from `momentumBuffers` (resuming a run); every path must
