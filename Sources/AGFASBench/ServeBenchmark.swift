@@ -40,6 +40,19 @@ public enum ServeBenchmark {
     var auth: [(String, String)] { key.map { [("Authorization", "Bearer \($0)")] } ?? [] }
   }
 
+  /// `POST /v1/checks` of a PNG photo, with the target's key.
+  public static func checkRequest(_ target: Target, photo: [UInt8]) -> [UInt8] {
+    RawHTTP.request("POST", "/v1/checks", headers: target.auth + [("Content-Type", "image/png")], body: photo)
+  }
+
+  /// `POST /v1/predict` of an aligned face and its reconstruction (PNGs), with the target's key.
+  public static func predictRequest(_ target: Target, face: [UInt8], reconstruction: [UInt8]) -> [UInt8] {
+    let boundary = "agfas-bench"
+    return RawHTTP.request(
+      "POST", "/v1/predict", headers: target.auth + [("Content-Type", "multipart/form-data; boundary=\(boundary)")],
+      body: RawHTTP.form([("face", face), ("reconstruction", reconstruction)], boundary: boundary))
+  }
+
   /// `concurrency` clients send `request` back to back for `seconds`.
   public static func load(
     _ target: Target, route: String, request: [UInt8], concurrency: Int, seconds: Double

@@ -97,28 +97,19 @@ struct BenchServe: ParsableCommand {
     print(String(format: "one check (1 face): %.1f s", Date().timeIntervalSince(started)))
 
     var rows: [ServeBenchmark.LoadRow] = []
-    let boundary = "agfas-bench"
-    var form: [UInt8] = []
-    for (name, bytes) in [("face", aligned), ("reconstruction", reconstruction)] {
-      form += Array(
-        "--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"\r\nContent-Type: image/png\r\n\r\n".utf8)
-      form += bytes + Array("\r\n".utf8)
-    }
-    form += Array("--\(boundary)--\r\n".utf8)
     for c in parsedConcurrency! {
       if oanet != nil {
         rows.append(
           ServeBenchmark.load(
             target, route: "POST /v1/predict",
-            request: rawRequest(
-              "/v1/predict", key: key, type: "multipart/form-data; boundary=\(boundary)", body: form), concurrency: c,
-            seconds: seconds))
+            request: ServeBenchmark.predictRequest(target, face: aligned, reconstruction: reconstruction),
+            concurrency: c, seconds: seconds))
         print(describe(rows.last!))
       }
       rows.append(
         ServeBenchmark.load(
           target, route: "POST /v1/checks",
-          request: rawRequest("/v1/checks", key: key, type: "image/png", body: [UInt8](photoBytes)),
+          request: ServeBenchmark.checkRequest(target, photo: [UInt8](photoBytes)),
           concurrency: c, seconds: seconds))
       print(describe(rows.last!))
     }
@@ -136,12 +127,6 @@ struct BenchServe: ParsableCommand {
     }
     let (rss, peak) = ServeBenchmark.memory(of: server.pid)
     print(String(format: "server memory at the end: %.0f MB resident, %.0f MB peak", rss, peak))
-  }
-
-  func rawRequest(_ path: String, key: String, type: String, body: [UInt8]) -> [UInt8] {
-    Array(
-      "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nAuthorization: Bearer \(key)\r\nContent-Type: \(type)\r\nContent-Length: \(body.count)\r\n\r\n"
-        .utf8) + body
   }
 
   func describe(_ row: ServeBenchmark.LoadRow) -> String {

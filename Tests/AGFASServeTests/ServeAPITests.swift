@@ -164,7 +164,7 @@ final class ServeAPITests: XCTestCase {
     let face = try Data(contentsOf: fixtures.appendingPathComponent("face0.png"))
     let reconstruction = try Data(contentsOf: fixtures.appendingPathComponent("rec0.png"))
     let (body, type) = ServeTestServer.form([
-      ("face", face, "image/png"), ("reconstruction", reconstruction, "image/png"),
+      ("face", face), ("reconstruction", reconstruction),
     ])
     var reply = try await server.request(.POST, "/v1/predict", body: body, headers: [("Content-Type", type)])
     // The models load in the background; the first answers may be 503 with Retry-After.
@@ -184,7 +184,7 @@ final class ServeAPITests: XCTestCase {
     // Different sizes are the client's mistake, said plainly.
     let small = try Image(width: 8, height: 8, channels: 3).pngData()
     let (mismatched, type2) = ServeTestServer.form([
-      ("face", face, "image/png"), ("reconstruction", Data(small), "image/png"),
+      ("face", face), ("reconstruction", Data(small)),
     ])
     let refused = try await server.request(.POST, "/v1/predict", body: mismatched, headers: [("Content-Type", type2)])
     XCTAssertEqual(refused.status, 422, refused.message)
@@ -197,7 +197,7 @@ final class ServeAPITests: XCTestCase {
     try await server.start()
     defer { server.removeState() }
     let png = try Data(Image(width: 16, height: 16, channels: 3).pngData())
-    let (body, type) = ServeTestServer.form([("face", png, "image/png"), ("reconstruction", png, "image/png")])
+    let (body, type) = ServeTestServer.form([("face", png), ("reconstruction", png)])
     var reply = try await server.request(.POST, "/v1/predict", body: body, headers: [("Content-Type", type)])
     for _ in 0..<100 where reply.status == 503 {
       try await Task.sleep(for: .milliseconds(100))

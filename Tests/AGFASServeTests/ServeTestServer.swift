@@ -10,6 +10,7 @@ import NIOCore
 import NIOHTTP1
 import XCTest
 
+@testable import AGFASBench
 @testable import AGFASServe
 
 /// A server in the test process on a free loopback port, with the tiny DFG of the DFG tests,
@@ -101,19 +102,12 @@ final class ServeTestServer: @unchecked Sendable {
     try await client.request(method, path, body: body, headers: headers)
   }
 
-  /// A multipart/form-data body of `parts` (name, bytes, content type).
-  static func form(_ parts: [(String, Data, String)], boundary: String = "agfas-test-boundary") -> (Data, String) {
-    var body = Data()
-    for (name, data, type) in parts {
-      body.append(
-        Data(
-          "--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"; filename=\"\(name).png\"\r\nContent-Type: \(type)\r\n\r\n"
-            .utf8))
-      body.append(data)
-      body.append(Data("\r\n".utf8))
-    }
-    body.append(Data("--\(boundary)--\r\n".utf8))
-    return (body, "multipart/form-data; boundary=\(boundary)")
+  /// A multipart/form-data body of named PNG parts, and its content type.
+  static func form(_ parts: [(String, Data)], boundary: String = "agfas-test-boundary") -> (Data, String) {
+    (
+      Data(RawHTTP.form(parts.map { ($0.0, [UInt8]($0.1)) }, boundary: boundary)),
+      "multipart/form-data; boundary=\(boundary)"
+    )
   }
 }
 
