@@ -40,6 +40,20 @@ public final class LivenessCheck: @unchecked Sendable {
     public var cue: CueMap
     /// nil without a trained OA-Net.
     public var prediction: OANetPrediction?
+
+    /// Writes `aligned.png`, `reconstruction.png` and `cue.png` (the heat map) into `folder`,
+    /// made if missing, each atomically; returns their paths by name.
+    @discardableResult
+    public func writeImages(into folder: String) throws -> [String: String] {
+      try FileSystemError.createFolder(folder)
+      var paths: [String: String] = [:]
+      for (name, image) in [("aligned", aligned), ("reconstruction", reconstruction), ("cue", try cue.heatMap())] {
+        let path = folder + "/\(name).png"
+        try image.writePNG(to: path)
+        paths[name] = path
+      }
+      return paths
+    }
   }
 
   public enum Event: Sendable {

@@ -48,8 +48,9 @@ final class CheckStore: Sendable {
 
   func folder(of id: String) -> URL { imagesFolder.appendingPathComponent(id, isDirectory: true) }
   func photo(of id: String) -> URL { folder(of: id).appendingPathComponent("photo") }
+  func faceFolder(of id: String, face: Int) -> URL { folder(of: id).appendingPathComponent("face\(face)") }
   func faceImage(of id: String, face: Int, name: String) -> URL {
-    folder(of: id).appendingPathComponent("face\(face)/\(name).png")
+    faceFolder(of: id, face: face).appendingPathComponent("\(name).png")
   }
 
   /// Why an upload is not queued: the client's share or the whole queue is full.

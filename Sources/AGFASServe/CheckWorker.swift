@@ -125,7 +125,7 @@ final class CheckWorker: Service, @unchecked Sendable {
           }
           return try zip(chunk, reconstructions).map { item, reconstruction in
             let face = try check.finish(item.face, reconstruction: reconstruction)
-            try self.writeImages(face, check: item.id)
+            try face.writeImages(into: self.store.faceFolder(of: item.id, face: face.index).path)
             return (item.id, FaceResult(face))
           }
         }
@@ -156,16 +156,6 @@ final class CheckWorker: Service, @unchecked Sendable {
     }
     status.clearSteps(found.map(\.id))
     logger.info("checks done", metadata: ["checks": "\(found.count)", "faces": "\(queue.count)"])
-  }
-
-  func writeImages(_ face: LivenessCheck.Face, check id: String) throws {
-    let folder = store.faceImage(of: id, face: face.index, name: "aligned").deletingLastPathComponent()
-    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    for (name, image) in [
-      ("aligned", face.aligned), ("reconstruction", face.reconstruction), ("cue", try face.cue.heatMap()),
-    ] {
-      try image.writePNG(to: store.faceImage(of: id, face: face.index, name: name).path)
-    }
   }
 
   /// An error as a client may read it: the server's file paths replaced by "the photo".

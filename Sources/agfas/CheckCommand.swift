@@ -141,7 +141,7 @@ struct Check: ParsableCommand {
         try printLine(["photo": photo, "face": nil, "error": "no face found"])
       }
       for face in faces {
-        let paths = try writeImages(face, into: output + "/" + names.folder(i) + "/face\(face.index)")
+        let paths = try face.writeImages(into: output + "/" + names.folder(i) + "/face\(face.index)")
         try printLine(FaceLine(photo: photo, face: face, images: paths).object)
       }
       let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
@@ -171,19 +171,6 @@ struct Check: ParsableCommand {
     guard !missing.isEmpty else { return }
     stderr("fetching what is missing from \(folder.path): \(missing.joined(separator: ", "))")
     try fetchModels(sets: missing, manifest: manifest, folder: folder, yes: yes)
-  }
-
-  func writeImages(_ face: LivenessCheck.Face, into folder: String) throws -> [String: String] {
-    try FileSystemError.createFolder(folder)
-    var paths: [String: String] = [:]
-    for (name, image) in [
-      ("aligned", face.aligned), ("reconstruction", face.reconstruction), ("cue", try face.cue.heatMap()),
-    ] {
-      let path = folder + "/\(name).png"
-      try image.writePNG(to: path)
-      paths[name] = path
-    }
-    return paths
   }
 
   func printLine(_ object: [String: Any?]) throws {
