@@ -34,6 +34,6 @@ final class WorkerStatus: @unchecked Sendable {
 
   /// Seconds until `checks` queued checks would be done, for `Retry-After`.
   func estimatedSeconds(checks: Int) -> Int {
-    Int((secondsPerFace ?? 30) * Double(max(1, checks)).rounded(.up))
+    Int(((secondsPerFace ?? 30) * Double(max(1, checks))).rounded(.up))
   }
 }
