@@ -109,8 +109,8 @@ struct Serve: ParsableCommand {
     }
     try settings.validate()
 
-    // Everything the models need is checked before the port opens: a missing file is one
-    // error now, not a server that never becomes ready.
+    // The DFG's files are checked before the port opens, listing every missing one; a file
+    // that fails to load later (MTCNN's, OA-Net's) stops the server with its error and exit 1.
     let paths = try dfgModelPaths(models: models)
     let mtcnn = mtcnnWeightsFolder(weights, models: models)
     let dtype = try precisionType(precision)
