@@ -15,6 +15,7 @@ let package = Package(
     .library(name: "AGFASFaces", targets: ["AGFASFaces"]),
     .library(name: "AGFASVideo", targets: ["AGFASVideo"]),
     .library(name: "AGFASTraining", targets: ["AGFASTraining"]),
+    .library(name: "AGFASDFGTraining", targets: ["AGFASDFGTraining"]),
     .library(name: "AGFASModels", targets: ["AGFASModels"]),
     .library(name: "AGFASCheck", targets: ["AGFASCheck"]),
     .library(name: "AGFASReport", targets: ["AGFASReport"]),
@@ -62,6 +63,13 @@ let package = Package(
     .target(
       name: "AGFASTraining",
       dependencies: ["AGFASEngine", "AGFASNN", "AGFASOANet", "AGFASCheckpoint", "AGFASImage", "AGFASEvaluation"]),
+    // Fine-tuning the DFG's UNet on real faces (LoRA or full, with EMA), as diffusers'
+    // training scripts do: objective, schedules, checkpoints, the run loop.
+    .target(
+      name: "AGFASDFGTraining",
+      dependencies: [
+        "AGFASEngine", "AGFASNN", "AGFASDiffusion", "AGFASDFG", "AGFASCheckpoint", "AGFASImage", "AGFASJSON",
+      ]),
     .target(
       name: "AGFASBench",
       dependencies: [
@@ -157,6 +165,10 @@ let package = Package(
     .testTarget(
       name: "AGFASDFGTests",
       dependencies: ["AGFASDFG", "AGFASDiffusion", "AGFASNN", "AGFASImage", "AGFASTestSupport"],
+      exclude: ["Fixtures"]),
+    .testTarget(
+      name: "AGFASDFGTrainingTests",
+      dependencies: ["AGFASDFGTraining", "AGFASDFG", "AGFASDiffusion", "AGFASNN", "AGFASTestSupport"],
       exclude: ["Fixtures"]),
     .testTarget(
       name: "AGFASNNTests",

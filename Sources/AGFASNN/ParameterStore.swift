@@ -7,6 +7,7 @@ import Synchronization
 /// names in the checkpoint (as in candle's VarBuilder): loading a checkpoint is a lookup.
 public final class ParameterStore: @unchecked Sendable {
   private let entries = Mutex<(order: [String], byPath: [String: Parameter])>(([], [:]))
+  private let linears = Mutex<[(path: String, slot: AdapterSlot)]>([])
   /// Draws initial values like PyTorch's default initialisers, from a seeded torch-compatible stream.
   public let generator: TorchGenerator
   public let initialization: Initialization
@@ -40,6 +41,14 @@ public final class ParameterStore: @unchecked Sendable {
       e.byPath[p.path] = p
     }
   }
+
+  /// Records a `Linear` at module `path`, so adapters can find it (`LoRA`).
+  func registerLinear(_ slot: AdapterSlot, at path: String) {
+    linears.withLock { $0.append((path, slot)) }
+  }
+
+  /// Every `Linear` built in this store, by module path, in creation order.
+  public var linearLayers: [(path: String, slot: AdapterSlot)] { linears.withLock { $0 } }
 
   /// All parameters and buffers, in creation order.
   public var all: [Parameter] { entries.withLock { e in e.order.map { e.byPath[$0]! } } }

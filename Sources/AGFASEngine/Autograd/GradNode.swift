@@ -57,6 +57,10 @@ extension Tensor {
   /// Clears this leaf's collected gradient.
   public func zeroGrad() { node?.grad = nil }
 
+  /// Replaces this leaf's collected gradient (what gradient clipping's in-place `grad.mul_`
+  /// does in PyTorch); a tensor with no autograd history ignores it.
+  public func setGrad(_ gradient: Tensor?) { node?.grad = gradient?.detached() }
+
   /// Attaches autograd history to `output` when recording is on and an input is tracked.
   /// `backward` receives the gradient of `output` and returns one gradient per input.
   func recorded(

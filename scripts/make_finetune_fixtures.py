@@ -1,0 +1,216 @@
+"""Writes the DFG fine-tuning fixtures for Tests/AGFASDFGTrainingTests from real diffusers + peft.
+
+    VENV/bin/python scripts/make_finetune_fixtures.py            # write the fixtures
+    VENV/bin/python scripts/make_finetune_fixtures.py --check-lora FILE --check-unet DIR
+
+(diffusers 0.42.1, peft 0.21.2, torch 2.15 were used.) A tiny UNet2DConditionModel (the
+shape of unet_tiny in the diffusion tests) takes the steps of diffusers'
+`train_text_to_image_lora.py` / `train_text_to_image.py` on a fixed batch: noisy latents from
+DDPMScheduler.add_noise at per-sample timesteps, the UNet's prediction against the target of
+the scheduler's prediction type, F.mse_loss in fp32, backward, clip_grad_norm_, torch.optim.AdamW,
+and for the full fine-tune diffusers' EMAModel. Into finetune_tiny.safetensors:
+
+- `base/sd.<key>`: the UNet's initial weights; `batch<k>/{z0,noise,timesteps,context}` for k = 1, 2.
+- `lora/...` (epsilon): peft LoRA r=4 on to_q/to_k/to_v/to_out.0 (lora_B drawn non-zero so
+  every adapter has a gradient), one step at lr 1e-2 with max_grad_norm 0.05 (so clipping acts):
+  `init.<peft key>`, `loss`, `grad.<peft key>` (before clipping), `norm` (clip_grad_norm_'s
+  total), `after.<peft key>`, `file.<key>` (what StableDiffusionPipeline.save_lora_weights
+  wrote), and `loaded_out` (a fresh base UNet with that file loaded through
+  `load_lora_adapter`, on batch 1).
+- `full/...` (v_prediction): every weight trains, two steps (batch 1 then batch 2) at lr 1e-3,
+  max_grad_norm 1.0, EMA decay 0.9999: `loss1`, `loss2`, `norm1`, `grad1.<key>`, `after.<key>`,
+  `ema.<key>`; the config diffusers writes for the EMA folder is the case metadata.
+- `schedule/<name>`: get_scheduler's learning rates for 12 optimizer steps with 4 warm-up steps
+  (constant, constant_with_warmup, cosine, linear).
+
+`--check-*` loads files AGFAS wrote into diffusers and prints the UNet outputs on batch 1
+(the LoRA file through load_lora_adapter; the folder through from_pretrained).
+"""
+import argparse
+import json
+import pathlib
+import tempfile
+
+import torch
+import torch.nn.functional as F
+from diffusers import DDPMScheduler, StableDiffusionPipeline, UNet2DConditionModel
+from diffusers.optimization import get_scheduler
+from diffusers.training_utils import EMAModel
+from diffusers.utils import convert_state_dict_to_diffusers
+from peft import LoraConfig
+from peft.utils import get_peft_model_state_dict
+from safetensors.torch import load_file, save_file
+
+OUT = pathlib.Path(__file__).resolve().parent.parent / "Tests" / "AGFASDFGTrainingTests" / "Fixtures"
+
+TINY = dict(
+    sample_size=16,
+    block_out_channels=(16, 32),
+    layers_per_block=1,
+    norm_num_groups=8,
+    cross_attention_dim=24,
+    attention_head_dim=2,
+    down_block_types=("CrossAttnDownBlock2D", "DownBlock2D"),
+    up_block_types=("UpBlock2D", "CrossAttnUpBlock2D"),
+)
+# Stable Diffusion 1.5's scheduler betas (DDPMScheduler is what the training scripts build).
+SCHEDULER = dict(num_train_timesteps=1000, beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear")
+LORA_TARGETS = ["to_k", "to_q", "to_v", "to_out.0"]
+
+
+def base_unet():
+    torch.manual_seed(0)
+    model = UNet2DConditionModel(**TINY)
+    with torch.no_grad():  # random norms prove each is read and applied
+        for name, p in model.named_parameters():
+            if ".norm" in name or name.startswith("conv_norm_out"):
+                p.copy_(1 + 0.2 * torch.randn_like(p) if name.endswith("weight") else 0.1 * torch.randn_like(p))
+    return model
+
+
+def batches():
+    g = torch.Generator().manual_seed(1)
+    out = []
+    for _ in range(2):
+        out.append(dict(
+            z0=torch.randn(2, 4, 16, 16, generator=g), noise=torch.randn(2, 4, 16, 16, generator=g),
+            timesteps=torch.randint(0, 1000, (2,), generator=g), context=torch.randn(2, 7, 24, generator=g)))
+    return out
+
+
+def loss_of(unet, scheduler, b):
+    noisy = scheduler.add_noise(b["z0"], b["noise"], b["timesteps"])
+    if scheduler.config.prediction_type == "epsilon":
+        target = b["noise"]
+    else:
+        target = scheduler.get_velocity(b["z0"], b["noise"], b["timesteps"])
+    pred = unet(noisy, b["timesteps"], b["context"]).sample
+    return F.mse_loss(pred.float(), target.float(), reduction="mean")
+
+
+def lora_case(tensors, meta, data):
+    scheduler = DDPMScheduler(**SCHEDULER, prediction_type="epsilon")
+    unet = base_unet()
+    unet.requires_grad_(False)
+    torch.manual_seed(2)
+    unet.add_adapter(LoraConfig(r=4, lora_alpha=4, init_lora_weights="gaussian", target_modules=LORA_TARGETS))
+    with torch.no_grad():
+        for name, p in unet.named_parameters():
+            if "lora_B" in name:
+                p.copy_(0.1 * torch.randn_like(p))
+    params = [p for p in unet.parameters() if p.requires_grad]
+    init = get_peft_model_state_dict(unet)
+    tensors.update({f"lora/init.{k}": v.clone() for k, v in init.items()})
+    optimizer = torch.optim.AdamW(params, lr=1e-2, betas=(0.9, 0.999), weight_decay=1e-2, eps=1e-8, foreach=False)
+    loss = loss_of(unet, scheduler, data[0])
+    loss.backward()
+    names = {id(p): n for n, p in unet.named_parameters()}
+    for p in params:
+        tensors[f"lora/grad.{peft_key(names[id(p)])}"] = p.grad.clone()
+    norm = torch.nn.utils.clip_grad_norm_(params, 0.05)
+    optimizer.step()
+    tensors["lora/loss"] = loss.detach().reshape(1)
+    tensors["lora/norm"] = norm.detach().reshape(1)
+    after = get_peft_model_state_dict(unet)
+    tensors.update({f"lora/after.{k}": v.clone() for k, v in after.items()})
+    with tempfile.TemporaryDirectory() as d:
+        StableDiffusionPipeline.save_lora_weights(
+            d, unet_lora_layers=convert_state_dict_to_diffusers(after), safe_serialization=True)
+        path = pathlib.Path(d) / "pytorch_lora_weights.safetensors"
+        tensors.update({f"lora/file.{k}": v for k, v in load_file(path).items()})
+        fresh = base_unet()
+        fresh.load_lora_adapter(str(path), prefix="unet")
+        with torch.no_grad():
+            b = data[0]
+            tensors["lora/loaded_out"] = fresh(
+                scheduler.add_noise(b["z0"], b["noise"], b["timesteps"]), b["timesteps"], b["context"]).sample
+    meta["lora"] = json.dumps(dict(rank=4, alpha=4, lr=1e-2, max_grad_norm=0.05, prediction_type="epsilon"))
+
+
+def peft_key(name):
+    """A parameter name of a peft-wrapped module as get_peft_model_state_dict names it."""
+    return name.replace(".default", "")
+
+
+def full_case(tensors, meta, data):
+    scheduler = DDPMScheduler(**SCHEDULER, prediction_type="v_prediction")
+    unet = base_unet()
+    ema = EMAModel(unet.parameters(), decay=0.9999, model_cls=UNet2DConditionModel, model_config=unet.config)
+    optimizer = torch.optim.AdamW(unet.parameters(), lr=1e-3, weight_decay=1e-2, foreach=False)
+    for step, b in enumerate(data, start=1):
+        optimizer.zero_grad()
+        loss = loss_of(unet, scheduler, b)
+        loss.backward()
+        if step == 1:
+            tensors.update({f"full/grad1.{n}": p.grad.clone() for n, p in unet.named_parameters()})
+        norm = torch.nn.utils.clip_grad_norm_(unet.parameters(), 1.0)
+        optimizer.step()
+        ema.step(unet.parameters())
+        tensors[f"full/loss{step}"] = loss.detach().reshape(1)
+        tensors[f"full/norm{step}"] = norm.detach().reshape(1)
+    tensors.update({f"full/after.{k}": v.clone() for k, v in unet.state_dict().items()})
+    with tempfile.TemporaryDirectory() as d:
+        ema.save_pretrained(d)
+        config = json.loads((pathlib.Path(d) / "config.json").read_text())
+        tensors.update({f"full/ema.{k}": v for k, v in load_file(pathlib.Path(d) / "diffusion_pytorch_model.safetensors").items()})
+    meta["full"] = json.dumps(dict(lr=1e-3, max_grad_norm=1.0, ema_decay=0.9999, prediction_type="v_prediction",
+                                   ema_config=config))
+
+
+def schedules(tensors, meta):
+    for name in ["constant", "constant_with_warmup", "cosine", "linear"]:
+        p = torch.nn.Parameter(torch.zeros(1))
+        opt = torch.optim.SGD([p], lr=0.5)
+        sched = get_scheduler(name, optimizer=opt, num_warmup_steps=4, num_training_steps=12)
+        lrs = []
+        for _ in range(12):
+            lrs.append(opt.param_groups[0]["lr"])
+            opt.step()
+            sched.step()
+        tensors[f"schedule/{name}"] = torch.tensor(lrs)
+    meta["schedule"] = json.dumps(dict(base=0.5, warmup=4, steps=12))
+
+
+def write():
+    data = batches()
+    tensors, meta = {}, {}
+    tensors.update({f"base/sd.{k}": v.clone() for k, v in base_unet().state_dict().items()})
+    for k, b in enumerate(data, start=1):
+        tensors.update({f"batch{k}/{n}": v for n, v in b.items()})
+    meta["base"] = json.dumps(dict(config=dict(base_unet().config), scheduler=SCHEDULER))
+    lora_case(tensors, meta, data)
+    full_case(tensors, meta, data)
+    schedules(tensors, meta)
+    # All fp32 (timesteps too: exact below 2^24) so every reader takes them.
+    tensors = {k: v.to(torch.float32).contiguous() for k, v in tensors.items()}
+    OUT.mkdir(parents=True, exist_ok=True)
+    save_file(tensors, OUT / "finetune_tiny.safetensors", metadata=meta)
+    print(f"wrote {OUT / 'finetune_tiny.safetensors'} ({len(tensors)} tensors)")
+
+
+def check(lora, folder):
+    b = batches()[0]
+    scheduler = DDPMScheduler(**SCHEDULER)
+    noisy = scheduler.add_noise(b["z0"], b["noise"], b["timesteps"])
+    if lora:
+        unet = base_unet()
+        unet.load_lora_adapter(lora, prefix="unet")
+        with torch.no_grad():
+            out = unet(noisy, b["timesteps"], b["context"]).sample
+        print("lora", lora, "out sum", float(out.sum()), "abs mean", float(out.abs().mean()))
+    if folder:
+        unet = UNet2DConditionModel.from_pretrained(folder)
+        with torch.no_grad():
+            out = unet(noisy, b["timesteps"], b["context"]).sample
+        print("folder", folder, "out sum", float(out.sum()), "abs mean", float(out.abs().mean()))
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--check-lora")
+    parser.add_argument("--check-unet")
+    args = parser.parse_args()
+    if args.check_lora or args.check_unet:
+        check(args.check_lora, args.check_unet)
+    else:
+        write()
