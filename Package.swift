@@ -74,6 +74,7 @@ let package = Package(
       name: "AGFASBench",
       dependencies: [
         "AGFASEngine", "AGFASNN", "AGFASDiffusion", "AGFASDFG", "AGFASFaces", "AGFASOANet", "AGFASTraining",
+        "AGFASDFGTraining",
       ]),
     // Video frames through FFmpeg's libraries from Debian (libavformat-dev, libavcodec-dev,
     // libswscale-dev, libavutil-dev); the C side keeps libav's structs out of Swift.
@@ -148,7 +149,8 @@ let package = Package(
       dependencies: [
         "AGFASEngine", "AGFASCheckpoint", "AGFASDFG", "AGFASImage", "AGFASFaces", "AGFASBench", "AGFASEvaluation",
         "AGFASData", "AGFASVideo", "AGFASOANet", "AGFASTraining", "AGFASModels", "AGFASCheck", "AGFASReport",
-        "AGFASServe", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        "AGFASServe", "AGFASNN", "AGFASDFGTraining",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     // Fixture reading and tolerance checks shared by the test targets.
     .target(

@@ -1,7 +1,7 @@
 """Writes the DFG fine-tuning fixtures for Tests/AGFASDFGTrainingTests from real diffusers + peft.
 
     VENV/bin/python scripts/make_finetune_fixtures.py            # write the fixtures
-    VENV/bin/python scripts/make_finetune_fixtures.py --check-lora FILE --check-unet DIR
+    VENV/bin/python scripts/make_finetune_fixtures.py --check-lora FILE --base UNET_DIR --check-unet DIR
 
 (diffusers 0.42.1, peft 0.21.2, torch 2.15 were used.) A tiny UNet2DConditionModel (the
 shape of unet_tiny in the diffusion tests) takes the steps of diffusers'
@@ -23,17 +23,27 @@ and for the full fine-tune diffusers' EMAModel. Into finetune_tiny.safetensors:
 - `schedule/<name>`: get_scheduler's learning rates for 12 optimizer steps with 4 warm-up steps
   (constant, constant_with_warmup, cosine, linear).
 
-`--check-*` loads files AGFAS wrote into diffusers and prints the UNet outputs on batch 1
-(the LoRA file through load_lora_adapter; the folder through from_pretrained).
+For the run tests (`finetune-dfg` on tiny models): `faces/face<k>.png`, 16 generated 32x32
+"faces" (an ellipse of skin colour, eyes, a mouth, lighting that varies), and `vae/`, the
+tiny AutoencoderKL of the DFG test models (`VAE`) trained here for 600 Adam steps to
+reconstruct such faces, so that pixel PSNR measures the UNet and not a random decoder.
+
+`--check-*` loads files `agfas finetune-dfg` wrote into diffusers: the LoRA file through
+`load_lora_adapter` onto the `--base` UNet, compared with the same adapters merged by hand;
+the folder through `from_pretrained`, compared with the file's tensors.
 """
 import argparse
 import json
+import math
 import pathlib
+import random
+import struct
 import tempfile
+import zlib
 
 import torch
 import torch.nn.functional as F
-from diffusers import DDPMScheduler, StableDiffusionPipeline, UNet2DConditionModel
+from diffusers import AutoencoderKL, DDPMScheduler, StableDiffusionPipeline, UNet2DConditionModel
 from diffusers.optimization import get_scheduler
 from diffusers.training_utils import EMAModel
 from diffusers.utils import convert_state_dict_to_diffusers
@@ -56,6 +66,10 @@ TINY = dict(
 # Stable Diffusion 1.5's scheduler betas (DDPMScheduler is what the training scripts build).
 SCHEDULER = dict(num_train_timesteps=1000, beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear")
 LORA_TARGETS = ["to_k", "to_q", "to_v", "to_out.0"]
+# The DFG test models' tiny VAE (scripts/make_dfg_pipeline_fixtures.py).
+VAE = dict(block_out_channels=(8, 16, 16), down_block_types=("DownEncoderBlock2D",) * 3,
+           up_block_types=("UpDecoderBlock2D",) * 3, latent_channels=4, layers_per_block=1, norm_num_groups=4,
+           sample_size=32)
 
 
 def base_unet():
@@ -171,6 +185,62 @@ def schedules(tensors, meta):
     meta["schedule"] = json.dumps(dict(base=0.5, warmup=4, steps=12))
 
 
+def face(k, n=32):
+    """Generated face k as rows of RGB bytes: a lit ellipse of skin, eyes, a mouth."""
+    r = random.Random(k)
+    skin = [r.randint(150, 230), r.randint(110, 180), r.randint(90, 150)]
+    bg = [r.randint(20, 90)] * 3
+    cx, cy, light = 16 + r.uniform(-2, 2), 17 + r.uniform(-2, 2), r.uniform(-0.4, 0.4)
+    rows = []
+    for y in range(n):
+        row = []
+        for x in range(n):
+            dx, dy = (x - cx) / 11, (y - cy) / 14
+            inside = dx * dx + dy * dy < 1
+            c = [v * (1 + light * dx) for v in skin] if inside else bg
+            if inside and (abs(x - cx + 5) < 2 or abs(x - cx - 5) < 2) and abs(y - cy + 4) < 2:
+                c = [30, 30, 40]
+            if inside and abs(x - cx) < 4 and abs(y - cy - 6) < 1:
+                c = [120, 40, 50]
+            row += [max(0, min(255, int(v))) for v in c]
+        rows.append(row)
+    return rows
+
+
+def write_png(path, rows):
+    raw = b"".join(b"\x00" + bytes(r) for r in rows)
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", len(rows[0]) // 3, len(rows), 8, 2, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 9))
+                     + chunk(b"IEND", b""))
+
+
+def faces_and_vae():
+    (OUT / "faces").mkdir(parents=True, exist_ok=True)
+    images = []
+    for k in range(16):
+        rows = face(k)
+        write_png(OUT / "faces" / f"face{k:02d}.png", rows)
+        images.append(torch.tensor(rows, dtype=torch.float32).reshape(32, 32, 3).permute(2, 0, 1) / 127.5 - 1)
+    x = torch.stack(images)
+    torch.manual_seed(3)
+    vae = AutoencoderKL(**VAE)
+    optimizer = torch.optim.Adam(vae.parameters(), lr=2e-3)
+    for step in range(600):
+        posterior = vae.encode(x).latent_dist
+        loss = F.mse_loss(vae.decode(posterior.sample()).sample, x) + 1e-6 * posterior.kl().mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    with torch.no_grad():
+        mse = F.mse_loss(vae.decode(vae.encode(x).latent_dist.mean).sample.clamp(-1, 1), x)
+    print(f"tiny VAE round trip: {10 * math.log10(4 / float(mse)):.1f} dB")
+    vae.save_pretrained(OUT / "vae")
+
+
 def write():
     data = batches()
     tensors, meta = {}, {}
@@ -181,6 +251,7 @@ def write():
     lora_case(tensors, meta, data)
     full_case(tensors, meta, data)
     schedules(tensors, meta)
+    faces_and_vae()
     # All fp32 (timesteps too: exact below 2^24) so every reader takes them.
     tensors = {k: v.to(torch.float32).contiguous() for k, v in tensors.items()}
     OUT.mkdir(parents=True, exist_ok=True)
@@ -188,29 +259,47 @@ def write():
     print(f"wrote {OUT / 'finetune_tiny.safetensors'} ({len(tensors)} tensors)")
 
 
-def check(lora, folder):
-    b = batches()[0]
-    scheduler = DDPMScheduler(**SCHEDULER)
-    noisy = scheduler.add_noise(b["z0"], b["noise"], b["timesteps"])
+def check(lora, base, folder):
+    """Loads what AGFAS wrote into diffusers and says whether it means what AGFAS meant."""
+    torch.manual_seed(0)
     if lora:
-        unet = base_unet()
+        unet = UNet2DConditionModel.from_pretrained(base)
+        config = unet.config
+        x = torch.randn(1, config.in_channels, 8, 8)
+        width = config.cross_attention_dim
+        context = torch.randn(1, 5, width if isinstance(width, int) else width[0])
+        t = torch.tensor([500])
+        merged = UNet2DConditionModel.from_pretrained(base)
+        weights = load_file(lora)
+        from safetensors import safe_open
+        with safe_open(lora, "pt") as f:
+            meta = json.loads((f.metadata() or {}).get("lora_adapter_metadata", "{}"))
+        scale = meta.get("unet.lora_alpha", 1) / meta.get("unet.r", 1)
+        with torch.no_grad():
+            for key, down in weights.items():
+                if key.endswith(".lora.down.weight"):
+                    module = key[len("unet."):-len(".lora.down.weight")]
+                    up = weights[key.replace(".lora.down.", ".lora.up.")]
+                    merged.get_submodule(module).weight += scale * (up @ down)
+            expected = merged(x, t, context).sample
         unet.load_lora_adapter(lora, prefix="unet")
         with torch.no_grad():
-            out = unet(noisy, b["timesteps"], b["context"]).sample
-        print("lora", lora, "out sum", float(out.sum()), "abs mean", float(out.abs().mean()))
+            out = unet(x, t, context).sample
+        print(f"lora {lora} (scale {scale}): load_lora_adapter vs merged by hand: max |diff| {float((out - expected).abs().max()):.2e}")
     if folder:
         unet = UNet2DConditionModel.from_pretrained(folder)
-        with torch.no_grad():
-            out = unet(noisy, b["timesteps"], b["context"]).sample
-        print("folder", folder, "out sum", float(out.sum()), "abs mean", float(out.abs().mean()))
+        weights = load_file(pathlib.Path(folder) / "diffusion_pytorch_model.safetensors")
+        same = all(torch.equal(unet.state_dict()[k], v) for k, v in weights.items())
+        print(f"folder {folder}: from_pretrained loaded {len(weights)} tensors, all equal to the file: {same}")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--check-lora")
+    parser.add_argument("--base", help="the UNet folder the LoRA was trained on")
     parser.add_argument("--check-unet")
     args = parser.parse_args()
     if args.check_lora or args.check_unet:
-        check(args.check_lora, args.check_unet)
+        check(args.check_lora, args.base, args.check_unet)
     else:
         write()

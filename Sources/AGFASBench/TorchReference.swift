@@ -50,6 +50,8 @@ public enum TorchReference {
       if let stack = try? JSONDecoder().decode(Stack.self, from: Data(line.utf8)) {
         let caps = capNames.compactMap { name in env[name].map { "\(name)=\($0)" } }
         log("PyTorch side: \(stack.stack)" + (caps.isEmpty ? "" : " (\(caps.joined(separator: ", ")))"))
+      } else if let note = try? JSONDecoder().decode(Note.self, from: Data(line.utf8)) {
+        log("PyTorch side: \(note.note)")
       } else {
         results.append(try JSONDecoder().decode(BenchResult.self, from: Data(line.utf8)))
       }
@@ -60,6 +62,11 @@ public enum TorchReference {
   /// What the scripts report about the PyTorch they ran on.
   private struct Stack: Decodable {
     let stack: String
+  }
+
+  /// A line a script reports besides its timings (`{"note": ...}`: peak memory, skipped parts).
+  private struct Note: Decodable {
+    let note: String
   }
 
   /// The variables that cap the vector ISA of oneDNN, ATen and MKL.

@@ -12,6 +12,8 @@ public struct DFGModelPaths: Sendable, Equatable {
   public var vae: String
   public var schedulerConfig: String
   public var arcface: String
+  /// A LoRA file (diffusers' `pytorch_lora_weights.safetensors`) merged into the UNet on load.
+  public var lora: String?
 
   public enum PathError: Error, CustomStringConvertible, Equatable {
     case missing([String])
@@ -25,7 +27,8 @@ public struct DFGModelPaths: Sendable, Equatable {
 
   /// The reference layout under `models` (nil: every part must be given explicitly).
   public init(
-    models: String?, unet: String? = nil, vae: String? = nil, schedulerConfig: String? = nil, arcface: String? = nil
+    models: String?, unet: String? = nil, vae: String? = nil, schedulerConfig: String? = nil, arcface: String? = nil,
+    lora: String? = nil
   ) {
     func under(_ relative: String) -> String {
       models.map { URL(fileURLWithPath: $0).appendingPathComponent(relative).path } ?? ""
@@ -34,6 +37,7 @@ public struct DFGModelPaths: Sendable, Equatable {
     self.vae = vae ?? under("stable-diffusion-v1-5/vae")
     self.schedulerConfig = schedulerConfig ?? under("stable-diffusion-v1-5/scheduler/scheduler_config.json")
     self.arcface = arcface ?? under("backbone.pth")
+    self.lora = lora
   }
 
   /// Checks that every part exists; the error lists each missing one and the flag that sets it.
@@ -48,6 +52,7 @@ public struct DFGModelPaths: Sendable, Equatable {
     ] where path.isEmpty || !fm.fileExists(atPath: path) {
       missing.append("\(what): \(path.isEmpty ? "(not given)" : path) (set with \(flag) or --models)")
     }
+    if let lora, !fm.fileExists(atPath: lora) { missing.append("LoRA file: \(lora) (given with --lora)") }
     if !missing.isEmpty { throw PathError.missing(missing) }
   }
 }

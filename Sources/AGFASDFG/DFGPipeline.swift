@@ -15,6 +15,10 @@ public final class DFGPipeline: @unchecked Sendable {
   public let schedulerConfig: SchedulerConfig
   /// Element type the networks compute in (the scheduler always runs in fp32, as under autocast).
   public let precision: DType
+  /// The UNet's and VAE's parameters when the pipeline was loaded from files (fine-tuning
+  /// trains the UNet's, adapters find its linear layers there); nil when built from parts.
+  public let unetParameters: ParameterStore?
+  public let vaeParameters: ParameterStore?
 
   /// Knobs of one reconstruction; the defaults are the reference's.
   public struct Options: Sendable {
@@ -33,13 +37,15 @@ public final class DFGPipeline: @unchecked Sendable {
 
   public init(
     unet: UNet2DConditionModel, vae: AutoencoderKL, identity: ArcFaceIdentity, schedulerConfig: SchedulerConfig,
-    precision: DType = .float32
+    precision: DType = .float32, unetParameters: ParameterStore? = nil, vaeParameters: ParameterStore? = nil
   ) {
     self.unet = unet
     self.vae = vae
     self.identity = identity
     self.schedulerConfig = schedulerConfig
     self.precision = precision
+    self.unetParameters = unetParameters
+    self.vaeParameters = vaeParameters
   }
 
   /// Loads the released files (diffusers/PyTorch formats, as they are). Every config is read
@@ -65,12 +71,15 @@ public final class DFGPipeline: @unchecked Sendable {
     case .each(let dims): tokenDim = dims.first ?? 768
     }
     let identity = try ArcFaceIdentity(path: paths.arcface, tokenDim: tokenDim)
+    // Merged in fp32, before any conversion, so the sum is rounded once.
+    if let lora = paths.lora { try LoRAWeights.load(lora).merge(into: unetStore, file: lora) }
     if precision != .float32 {
       unetStore.convert(to: precision)
       vaeStore.convert(to: precision)
     }
     return DFGPipeline(
-      unet: unet, vae: vae, identity: identity, schedulerConfig: schedulerConfig, precision: precision)
+      unet: unet, vae: vae, identity: identity, schedulerConfig: schedulerConfig, precision: precision,
+      unetParameters: unetStore, vaeParameters: vaeStore)
   }
 
   /// Checks that `options` work with this pipeline's scheduler (its kind, the step count, the

@@ -9,8 +9,7 @@ import Foundation
 ///
 /// Written as diffusers writes it: `unet.<module>.lora.down.weight` [rank, in] and
 /// `unet.<module>.lora.up.weight` [out, rank], metadata `format: pt` plus, under
-/// `lora_adapter_metadata`, the rank, alpha and target modules (so an alpha other than the rank
-/// survives). Read from that form, peft's (`lora_A`/`lora_B`), diffusers' older attention-processor
+/// `lora_adapter_metadata`, the rank, alpha and target modules. Read from that form, peft's (`lora_A`/`lora_B`), diffusers' older attention-processor
 /// form (`attn1.processor.to_q_lora.down.weight`), with or without the `unet.` prefix, with
 /// per-module `.alpha` entries, and from a `.bin` pickle.
 public struct LoRAWeights: Sendable {
@@ -145,18 +144,21 @@ public struct LoRAWeights: Sendable {
 
   // MARK: Writing
 
-  /// Writes diffusers' form atomically (see the type's comment).
+  /// Writes diffusers' form atomically (see the type's comment). An alpha other than the
+  /// rank is folded into `up` (scaled by alpha / rank, alpha written as the rank): the output
+  /// is the same, and readers that ignore the metadata (diffusers' `load_lora_adapter` given a
+  /// file path, older tools) then compute it too.
   public func write(to path: String, targets: [String]) throws {
     var tensors: [String: Tensor] = [:]
     for (module, m) in modules {
+      let scale = m.alpha / Float(m.rank)
       tensors["unet.\(module).lora.down.weight"] = m.down
-      tensors["unet.\(module).lora.up.weight"] = m.up
+      tensors["unet.\(module).lora.up.weight"] = scale == 1 ? m.up : try withoutGrad { try m.up * scale }
     }
     var metadata = ["format": "pt"]
     let ranks = Set(modules.values.map(\.rank))
-    let alphas = Set(modules.values.map(\.alpha))
-    if ranks.count == 1, alphas.count == 1, let rank = ranks.first, let alpha = alphas.first {
-      let json: [String: Any] = ["unet.r": rank, "unet.lora_alpha": Double(alpha), "unet.target_modules": targets]
+    if ranks.count == 1, let rank = ranks.first {
+      let json: [String: Any] = ["unet.r": rank, "unet.lora_alpha": rank, "unet.target_modules": targets]
       let data = try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys])
       metadata["lora_adapter_metadata"] = String(decoding: data, as: UTF8.self)
     }

@@ -66,28 +66,36 @@ public struct ReconstructionJob: Sendable {
 
   static let extensions: Set<String> = ["png", "jpg", "jpeg"]
 
-  /// Plans a run over an image file or a folder tree.
-  public init(input: String, output: String, shard: Shard = .all) throws {
+  /// The PNG/JPEG files of a folder tree (or the one file `input` names), sorted, each with
+  /// its path relative to `input` (a file: its name).
+  public static func imageFiles(under input: String) throws -> [(path: String, relative: String)] {
     let fm = FileManager.default
     var isDir: ObjCBool = false
     guard fm.fileExists(atPath: input, isDirectory: &isDir) else { throw JobError.missingInput(input) }
-    var pairs: [Item] = []
+    var files: [(path: String, relative: String)] = []
     if isDir.boolValue {
       let root = URL(fileURLWithPath: input).standardizedFileURL
       let walker = fm.enumerator(at: root, includingPropertiesForKeys: [.isRegularFileKey])
       while let url = walker?.nextObject() as? URL {
-        guard ReconstructionJob.extensions.contains(url.pathExtension.lowercased()) else { continue }
-        let relative = String(url.standardizedFileURL.path.dropFirst(root.path.count + 1))
-        let out = URL(fileURLWithPath: output).appendingPathComponent(relative).deletingPathExtension()
-          .appendingPathExtension("png")
-        pairs.append(Item(input: url.standardizedFileURL.path, output: out.path))
+        guard extensions.contains(url.pathExtension.lowercased()) else { continue }
+        let path = url.standardizedFileURL.path
+        files.append((path, String(path.dropFirst(root.path.count + 1))))
       }
     } else {
-      let name = URL(fileURLWithPath: input).deletingPathExtension().lastPathComponent + ".png"
-      pairs.append(Item(input: input, output: URL(fileURLWithPath: output).appendingPathComponent(name).path))
+      files.append((input, URL(fileURLWithPath: input).lastPathComponent))
     }
-    guard !pairs.isEmpty else { throw JobError.noImages(input) }
-    pairs.sort { $0.input < $1.input }
+    guard !files.isEmpty else { throw JobError.noImages(input) }
+    return files.sorted { $0.path < $1.path }
+  }
+
+  /// Plans a run over an image file or a folder tree.
+  public init(input: String, output: String, shard: Shard = .all) throws {
+    var pairs: [Item] = []
+    for (path, relative) in try Self.imageFiles(under: input) {
+      let out = URL(fileURLWithPath: output).appendingPathComponent(relative).deletingPathExtension()
+        .appendingPathExtension("png")
+      pairs.append(Item(input: path, output: out.path))
+    }
     // Checked over all shards before any work: a later write would silently replace an
     // earlier one and the summary would count both.
     let byOutput = Dictionary(grouping: pairs, by: \.output)

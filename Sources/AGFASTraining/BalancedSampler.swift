@@ -1,3 +1,5 @@
+import AGFASNN
+
 /// One sample of a training batch: a frame and whether to mirror it (face and reconstruction
 /// together).
 public struct SampledFrame: Equatable, Sendable {

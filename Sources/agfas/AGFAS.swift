@@ -10,7 +10,7 @@ struct AGFAS: ParsableCommand {
     abstract: "AG-FAS face anti-spoofing: reconstruct faces with the DFG, train and run OA-Net.",
     subcommands: [
       Frames.self, Align.self, Reconstruct.self, Evaluate.self, Labels.self, Train.self, Predict.self, Inspect.self,
-      Check.self, Serve.self, Models.self, Bench.self, Doctor.self,
+      Check.self, Serve.self, FinetuneDFG.self, Models.self, Bench.self, Doctor.self,
     ])
 }
 

@@ -6,7 +6,9 @@ import Foundation
 struct Bench: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Measure speed on this machine, beside PyTorch when a PyTorch venv is given.",
-    subcommands: [BenchOps.self, BenchDFG.self, BenchFaces.self, BenchOANet.self, BenchServe.self])
+    subcommands: [
+      BenchOps.self, BenchDFG.self, BenchFaces.self, BenchOANet.self, BenchServe.self, BenchFinetune.self,
+    ])
 }
 
 struct BenchOps: ParsableCommand {

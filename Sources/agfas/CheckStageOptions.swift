@@ -26,6 +26,8 @@ struct CheckStageOptions: ParsableArguments {
       "Refuse photos over 4096x4096 pixels with more pixels than this per byte of their file (0: no such limit).",
       discussion: "Photos hold 0.5 to 5 pixels per byte; decompression bombs hundreds."))
   var maxPixelsPerByte = ImageLimits.defaultMaxPixelsPerByte
+  @Option(help: "A LoRA file from `agfas finetune-dfg` (pytorch_lora_weights.safetensors), merged into the DFG's UNet.")
+  var lora: String?
 
   func validate() throws {
     guard (8...4096).contains(size), size % 8 == 0 else {

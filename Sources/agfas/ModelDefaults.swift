@@ -15,11 +15,12 @@ func mtcnnWeightsFolder(_ weights: String?, models: String?) -> String {
 /// The DFG's parts under `--models` (default: the models folder), each overridable; a missing
 /// part is reported with the command that fetches it.
 func dfgModelPaths(
-  models: String?, unet: String? = nil, vae: String? = nil, schedulerConfig: String? = nil, arcface: String? = nil
+  models: String?, unet: String? = nil, vae: String? = nil, schedulerConfig: String? = nil, arcface: String? = nil,
+  lora: String? = nil
 ) throws -> DFGModelPaths {
   let folder = modelsFolder(models)
   let paths = DFGModelPaths(
-    models: folder.path, unet: unet, vae: vae, schedulerConfig: schedulerConfig, arcface: arcface)
+    models: folder.path, unet: unet, vae: vae, schedulerConfig: schedulerConfig, arcface: arcface, lora: lora)
   do {
     try paths.validate()
   } catch let error as DFGModelPaths.PathError {

@@ -29,6 +29,10 @@ struct Reconstruct: ParsableCommand {
   var schedulerConfig: String?
   @Option(help: "ArcFace iresnet backbone.pth (default: <models>/backbone.pth).")
   var arcface: String?
+  @Option(
+    help: "A LoRA file from `agfas finetune-dfg` or diffusers (pytorch_lora_weights.safetensors), merged into the UNet."
+  )
+  var lora: String?
 
   @Option(help: "An image or a folder tree of aligned faces.")
   var input: String
@@ -71,7 +75,7 @@ struct Reconstruct: ParsableCommand {
   func run() throws {
     let startedAt = Date()
     let paths = try dfgModelPaths(
-      models: models, unet: unet, vae: vae, schedulerConfig: schedulerConfig, arcface: arcface)
+      models: models, unet: unet, vae: vae, schedulerConfig: schedulerConfig, arcface: arcface, lora: lora)
     let job = try ReconstructionJob(input: input, output: output, shard: .init(parsing: shard))
     guard !job.pending.isEmpty else {
       stderr("all \(job.items.count) faces of shard \(shard) are already reconstructed in \(output)")

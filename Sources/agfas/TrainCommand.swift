@@ -1,4 +1,5 @@
 import AGFASEngine
+import AGFASNN
 import AGFASOANet
 import AGFASTraining
 import ArgumentParser

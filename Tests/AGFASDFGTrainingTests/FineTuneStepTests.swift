@@ -129,6 +129,31 @@ final class FineTuneStepTests: XCTestCase {
     assertClose(out, try fx.file.tensor("lora/loaded_out"), rtol: 1e-4, atol: 1e-5, "merged LoRA output")
   }
 
+  /// Adapters with alpha 8 at rank 4 (scale 2), written and read back, merged: the output of
+  /// the adapters unmerged, because the file folds the scale into `up`.
+  func testAnAlphaOtherThanTheRankSurvivesTheFile() throws {
+    var lora = try initialAdapters()
+    for key in lora.modules.keys { lora.modules[key]!.alpha = 8 }
+    let (unet, store) = try baseUNet()
+    try lora.attach(to: store, adapters: ParameterStore(), file: "fixture")
+    let b = try batch(1)
+    func output(_ unet: UNet2DConditionModel) throws -> Tensor {
+      try withoutGrad {
+        try unet(b.z0, timestep: Tensor(b.timesteps.map(Float.init), shape: [2]), encoderHiddenStates: b.context)
+      }
+    }
+    let unmerged = try output(unet)
+    let path = try temporaryDirectory() + "/pytorch_lora_weights.safetensors"
+    try LoRAWeights(attachedTo: store).write(to: path, targets: ["to_q"])
+    let (fresh, freshStore) = try baseUNet()
+    let read = try LoRAWeights.load(path)
+    XCTAssertEqual(Set(read.modules.values.map(\.alpha)), [4], "alpha written as the rank")
+    try read.merge(into: freshStore, file: path)
+    assertClose(try output(fresh), unmerged, rtol: 1e-4, atol: 1e-5, "merged from the file vs unmerged")
+    let (plain, _) = try baseUNet()
+    XCTAssertGreaterThan(try (output(plain) - unmerged).abs().max().toArray()[0], 1e-3, "the adapters matter")
+  }
+
   func testFullStepsWithEMAMatchDiffusers() throws {
     let (unet, store) = try baseUNet()
     let adam = try AdamW(parameters: store.trainable, learningRate: 1e-3, weightDecay: 1e-2)

@@ -1,4 +1,5 @@
 import AGFASEvaluation
+import AGFASNN
 import AGFASOANet
 import AGFASTestSupport
 import AGFASTraining

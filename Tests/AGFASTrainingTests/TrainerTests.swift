@@ -1,5 +1,6 @@
 import AGFASCheckpoint
 import AGFASEngine
+import AGFASNN
 import AGFASOANet
 import AGFASTraining
 import Foundation

@@ -1,14 +1,15 @@
 import Foundation
 
-/// The run's JSON-lines log (`log.jsonl`): one object per iteration with its loss terms,
-/// learning rate and GRL coefficient, plus the validation metrics on validated iterations.
+/// A training run's JSON-lines log (`log.jsonl`): one object per step (OA-Net's `train`: its
+/// loss terms, learning rate, GRL coefficient and validation metrics; `finetune-dfg`: loss,
+/// rate, gradient norm, validation PSNR), numbered by `stepKey`.
 public final class TrainingLog {
   public let path: String
   private let handle: FileHandle
 
-  /// Opens `path` for appending; `keepingThrough` drops lines of later iterations first (a
-  /// resumed run redoes the iterations after its checkpoint).
-  public init(path: String, keepingThrough iteration: Int) throws {
+  /// Opens `path` for appending; `keepingThrough` drops lines whose `stepKey` is later (a
+  /// resumed run redoes the steps after its checkpoint).
+  public init(path: String, keepingThrough iteration: Int, stepKey: String = "iteration") throws {
     self.path = path
     let fm = FileManager.default
     if iteration == 0 || !fm.fileExists(atPath: path) {
@@ -17,7 +18,7 @@ public final class TrainingLog {
       let text = try String(contentsOfFile: path, encoding: .utf8)
       let kept = text.split(separator: "\n").filter { line in
         guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-          let i = object["iteration"] as? Int
+          let i = object[stepKey] as? Int
         else { return false }
         return i <= iteration
       }
@@ -40,7 +41,7 @@ public final class TrainingLog {
   public static func read(_ path: String) throws -> [[String: Any]] {
     try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map {
       guard let object = try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] else {
-        throw TrainingError.data("\(path): a log line is not a JSON object")
+        throw CocoaError(.fileReadCorruptFile, userInfo: [NSFilePathErrorKey: path, NSLocalizedDescriptionKey: "\(path): a log line is not a JSON object"])
       }
       return object
     }

@@ -1,0 +1,90 @@
+import AGFASDFG
+import AGFASEngine
+import Foundation
+
+/// What a fine-tuning run will hold in memory, estimated before it starts, and the check that
+/// refuses a run that cannot fit, with the numbers, instead of being killed hours into it.
+///
+/// Per UNet weight: the fp32 value, oneDNN's reordered copy of it (kept between calls), and in
+/// a full fine-tune its gradient, AdamW's two moments and the EMA (+ a bf16 copy in bf16).
+/// Activations kept for the backward grow with the batch and the latent area; the constant
+/// is measured (docs/finetune.md: `agfas bench finetune` prints the peak).
+public struct FineTuneMemory: Sendable {
+  public let weightBytes: Int
+  public let stateBytes: Int
+  public let activationBytes: Int
+  public let frozenBytes: Int
+  public let availableBytes: Int?
+
+  /// Activation bytes per face per latent cell for SD-1.5-like UNets, measured at 32x32
+  /// latents (256-pixel faces): see `agfas bench finetune`.
+  static let activationBytesPerLatentCell = 400_000
+
+  /// `available`: the memory to check against (default: what this machine has free).
+  public init(
+    pipeline: DFGPipeline, options: FineTuneOptions, faceSize: Int, available: Int? = FineTuneMemory.available()
+  )
+    throws
+  {
+    let unetCount = pipeline.unetParameters?.all.reduce(0) { $0 + Shape.count($1.shape) } ?? 0
+    let frozenCount =
+      (pipeline.vaeParameters?.all.reduce(0) { $0 + Shape.count($1.shape) } ?? 0)
+      + pipeline.identity.store.all.reduce(0) { $0 + Shape.count($1.shape) }
+    let bf16 = options.computeType == .bfloat16
+    switch options.mode {
+    case .lora:
+      // Frozen base in the compute type plus its reordered copy; adapters are tiny.
+      weightBytes = unetCount * (bf16 ? 2 : 4) * 2
+      stateBytes = 0
+    case .full:
+      weightBytes = unetCount * 4 * 2 + (bf16 ? unetCount * 2 : 0)
+      // Gradient, exp_avg, exp_avg_sq, EMA.
+      stateBytes = unetCount * 4 * 4
+    }
+    let cells = (faceSize / 8) * (faceSize / 8)
+    activationBytes =
+      Self.activationBytesPerLatentCell * cells / 1024 * options.batch * (bf16 ? 1 : 2) / 2
+    frozenBytes = frozenCount * 4 * 2
+    availableBytes = available
+  }
+
+  public var totalBytes: Int { weightBytes + stateBytes + activationBytes + frozenBytes }
+
+  /// One line for the progress output.
+  public var summary: String {
+    var line =
+      "memory: about \(Self.gib(totalBytes)) (UNet weights \(Self.gib(weightBytes)), optimizer state "
+      + "\(Self.gib(stateBytes)), activations \(Self.gib(activationBytes)), VAE and ArcFace \(Self.gib(frozenBytes)))"
+    if let a = availableBytes { line += "; \(Self.gib(a)) available" }
+    return line
+  }
+
+  /// Refuses a run whose estimate exceeds the memory available (cgroup limit or MemAvailable).
+  public func check() throws {
+    guard let available = availableBytes, totalBytes > available else { return }
+    throw FineTuneError.memory(
+      "this run needs about \(Self.gib(totalBytes)) but \(Self.gib(available)) is available "
+        + "(UNet weights \(Self.gib(weightBytes)), optimizer state \(Self.gib(stateBytes)), activations "
+        + "\(Self.gib(activationBytes)), VAE and ArcFace \(Self.gib(frozenBytes))); use --mode lora, a smaller "
+        + "--batch with --accumulation, or a machine with more memory")
+  }
+
+  /// The smaller of the cgroup's memory limit and the kernel's MemAvailable, in bytes.
+  public static func available() -> Int? {
+    var values: [Int] = []
+    if let text = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8),
+      let line = text.split(separator: "\n").first(where: { $0.hasPrefix("MemAvailable:") }),
+      let kb = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) })
+    {
+      values.append(kb * 1024)
+    }
+    if let text = try? String(contentsOfFile: "/sys/fs/cgroup/memory.max", encoding: .utf8),
+      let limit = Int(text.trimmingCharacters(in: .whitespacesAndNewlines))
+    {
+      values.append(limit)
+    }
+    return values.min()
+  }
+
+  static func gib(_ bytes: Int) -> String { String(format: "%.1f GiB", Double(bytes) / Double(1 << 30)) }
+}
