@@ -16,9 +16,10 @@ public struct FineTuneMemory: Sendable {
   public let frozenBytes: Int
   public let availableBytes: Int?
 
-  /// Activation bytes per face per latent cell for SD-1.5-like UNets, measured at 32x32
-  /// latents (256-pixel faces): see `agfas bench finetune`.
-  static let activationBytesPerLatentCell = 400_000
+  /// Activation bytes an SD-1.5 UNet keeps for the backward per face with 32x32 latents
+  /// (256-pixel faces) in fp32, without and with activation checkpointing: measured by
+  /// `agfas bench finetune` (peak resident memory less the weights), rounded up.
+  static let activationBytesPerFace = (plain: 6 << 30, checkpointed: 2 << 30)
 
   /// `available`: the memory to check against (default: what this machine has free).
   public init(
@@ -41,14 +42,34 @@ public struct FineTuneMemory: Sendable {
       // Gradient, exp_avg, exp_avg_sq, EMA.
       stateBytes = unetCount * 4 * 4
     }
-    let cells = (faceSize / 8) * (faceSize / 8)
-    activationBytes =
-      Self.activationBytesPerLatentCell * cells / 1024 * options.batch * (bf16 ? 1 : 2) / 2
+    // Scaled from the SD-1.5 measurement by the UNet's size and the latent area (attention's
+    // score matrices grow faster than the area; the estimate is for faces up to 256 pixels).
+    let perFace =
+      options.gradientCheckpointing == true ? Self.activationBytesPerFace.checkpointed : Self.activationBytesPerFace.plain
+    let scale = Double(unetCount) / 859_520_964 * Double(faceSize * faceSize) / (256 * 256)
+    activationBytes = Int(Double(perFace) * scale * Double(options.batch) / (bf16 ? 2 : 1))
     frozenBytes = frozenCount * 4 * 2
     availableBytes = available
   }
 
   public var totalBytes: Int { weightBytes + stateBytes + activationBytes + frozenBytes }
+
+  /// The options with `gradientCheckpointing` decided where it was left to the estimate: on
+  /// only when the run would not fit without it and does with it. Returns them and their estimate.
+  public static func deciding(
+    _ options: FineTuneOptions, pipeline: DFGPipeline, faceSize: Int, available: Int? = FineTuneMemory.available()
+  ) throws -> (FineTuneOptions, FineTuneMemory) {
+    var o = options
+    guard o.gradientCheckpointing == nil else {
+      return (o, try FineTuneMemory(pipeline: pipeline, options: o, faceSize: faceSize, available: available))
+    }
+    o.gradientCheckpointing = false
+    let plain = try FineTuneMemory(pipeline: pipeline, options: o, faceSize: faceSize, available: available)
+    guard let available, plain.totalBytes > available else { return (o, plain) }
+    o.gradientCheckpointing = true
+    let checkpointed = try FineTuneMemory(pipeline: pipeline, options: o, faceSize: faceSize, available: available)
+    return checkpointed.totalBytes <= available ? (o, checkpointed) : (options.withCheckpointing(false), plain)
+  }
 
   /// One line for the progress output.
   public var summary: String {
@@ -66,7 +87,7 @@ public struct FineTuneMemory: Sendable {
       "this run needs about \(Self.gib(totalBytes)) but \(Self.gib(available)) is available "
         + "(UNet weights \(Self.gib(weightBytes)), optimizer state \(Self.gib(stateBytes)), activations "
         + "\(Self.gib(activationBytes)), VAE and ArcFace \(Self.gib(frozenBytes))); use --mode lora, a smaller "
-        + "--batch with --accumulation, or a machine with more memory")
+        + "--batch with --accumulation, --gradient-checkpointing, or a machine with more memory")
   }
 
   /// The smaller of the cgroup's memory limit and the kernel's MemAvailable, in bytes.
@@ -87,4 +108,12 @@ public struct FineTuneMemory: Sendable {
   }
 
   static func gib(_ bytes: Int) -> String { String(format: "%.1f GiB", Double(bytes) / Double(1 << 30)) }
+}
+
+extension FineTuneOptions {
+  func withCheckpointing(_ on: Bool) -> FineTuneOptions {
+    var o = self
+    o.gradientCheckpointing = on
+    return o
+  }
 }

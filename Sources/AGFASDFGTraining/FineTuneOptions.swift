@@ -36,6 +36,10 @@ public struct FineTuneOptions: Codable, Equatable, Sendable {
   public var emaDecay: Double = 0.9999
   /// "fp32" or "bf16" (bf16 compute over fp32 masters and optimizer state).
   public var precision = "fp32"
+  /// Recompute each UNet resnet's and transformer's activations in the backward instead of
+  /// keeping them (`ActivationCheckpointing`); nil: only where the memory estimate needs it.
+  /// Changes rounding only, so a resumed run may differ here.
+  public var gradientCheckpointing: Bool?
   public var seed: UInt64 = 0
   /// Steps between checkpoints (and outputs); the last step always writes one.
   public var checkpointEvery = 100
@@ -58,6 +62,7 @@ public struct FineTuneOptions: Codable, Equatable, Sendable {
   public var recipe: String {
     var r = self
     if [.constant, .constantWithWarmup].contains(schedule) { r.steps = 0 }
+    r.gradientCheckpointing = nil
     r.checkpointEvery = 0
     r.validateEvery = 0
     r.validationFaces = 0

@@ -159,11 +159,13 @@ public final class FineTuner {
       let d = try draws(step: s, micro: micro)
       let (z0, context) = try encoded.batch(d.indices, posteriorNoise: d.posterior)
       let loss = try precision.run(trainable) {
-        let loss = try objective.loss(
-          pipeline.unet, z0: z0, noise: d.noise, timesteps: d.timesteps, context: context,
-          computeType: options.computeType)
-        try (loss * (1 / Float(options.accumulation))).backward()
-        return loss
+        try checkpointing {
+          let loss = try objective.loss(
+            pipeline.unet, z0: z0, noise: d.noise, timesteps: d.timesteps, context: context,
+            computeType: options.computeType)
+          try (loss * (1 / Float(options.accumulation))).backward()
+          return loss
+        }
       }
       let value = Double(try loss.toArray()[0])
       guard value.isFinite else {
@@ -180,6 +182,11 @@ public final class FineTuner {
       "step": s, "loss": total / Double(options.accumulation), "lr": Double(rate), "grad_norm": Double(norm),
       "seconds": Date().timeIntervalSince(clock),
     ]
+  }
+
+  /// Runs a forward and backward with activation checkpointing when the options ask for it.
+  private func checkpointing<T>(_ body: () throws -> T) rethrows -> T {
+    options.gradientCheckpointing == true ? try ActivationCheckpointing.run(body) : try body()
   }
 
   /// Reconstructs the held-out faces with the current weights (the EMA's, in a full

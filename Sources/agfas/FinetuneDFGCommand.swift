@@ -79,6 +79,10 @@ struct FinetuneDFG: ParsableCommand {
   var validationFaces = 2
   @Option(parsing: .unconditional, help: "Scheduler steps of a validation reconstruction (reference: 50).")
   var validationSteps = 50
+  @Flag(
+    inversion: .prefixedNo,
+    help: "Recompute activations in the backward instead of keeping them (default: only where memory needs it).")
+  var gradientCheckpointing: Bool?
   @Flag(help: "Continue the run in --out from its checkpoint.")
   var resume = false
 
@@ -115,21 +119,23 @@ struct FinetuneDFG: ParsableCommand {
     o.validateEvery = validateEvery
     o.validationFaces = validationFaces
     o.validationSteps = validationSteps
+    o.gradientCheckpointing = gradientCheckpointing
     return o
   }
 
   func run() throws {
     let paths = try dfgModelPaths(
       models: models, unet: unet, vae: vae, schedulerConfig: schedulerConfig, arcface: arcface)
-    let options = try options(computeType: try precisionType(precision))
+    var options = try options(computeType: try precisionType(precision))
     let set = try FaceSet(folder: faces, validationCount: options.validateEvery > 0 ? options.validationFaces : 0)
     stderr(
       "\(set.training.count) training faces, \(set.validation.count) held out, \(set.size)x\(set.size); "
         + "mode \(options.mode.rawValue), \(options.precision)")
     stderr("loading the DFG ...")
     let pipeline = try DFGPipeline.load(paths, precision: .float32)
-    let memory = try FineTuneMemory(pipeline: pipeline, options: options, faceSize: set.size)
-    stderr(memory.summary)
+    let memory: FineTuneMemory
+    (options, memory) = try FineTuneMemory.deciding(options, pipeline: pipeline, faceSize: set.size)
+    stderr(memory.summary + (options.gradientCheckpointing == true ? "; activation checkpointing on" : ""))
     try memory.check()
     let tuner = try FineTuner(
       pipeline: pipeline, unetFolder: paths.unet, faces: set, options: options, output: out, resume: resume)

@@ -253,7 +253,28 @@ final class FineTuneRunTests: XCTestCase {
       XCTAssertTrue("\(error)".contains("but 0.0 GiB is available"), "\(error)")
       XCTAssertTrue("\(error)".contains("use --mode lora"), "\(error)")
     }
-    // SD-1.5 at 256 px: the full fine-tune's fp32 state alone is 4 x 4 bytes x 860M weights.
-    XCTAssertGreaterThan(fits.stateBytes, 4 * 4 * 100_000 - 1)
+    XCTAssertGreaterThan(fits.stateBytes, 4 * 4 * 100_000 - 1, "gradient, two moments and the EMA, fp32")
+
+    // Left to the estimate, checkpointing is chosen only where the run needs it to fit.
+    let plain = try FineTuneMemory(
+      pipeline: pipeline, options: options.withCheckpointingForTests(false), faceSize: 32, available: nil)
+    let saved = try FineTuneMemory(
+      pipeline: pipeline, options: options.withCheckpointingForTests(true), faceSize: 32, available: nil)
+    XCTAssertLessThan(saved.activationBytes, plain.activationBytes)
+    let between = (plain.totalBytes + saved.totalBytes) / 2
+    XCTAssertEqual(
+      try FineTuneMemory.deciding(options, pipeline: pipeline, faceSize: 32, available: between).0.gradientCheckpointing,
+      true)
+    XCTAssertEqual(
+      try FineTuneMemory.deciding(options, pipeline: pipeline, faceSize: 32, available: 1 << 40).0.gradientCheckpointing,
+      false)
+  }
+}
+
+extension FineTuneOptions {
+  func withCheckpointingForTests(_ on: Bool) -> FineTuneOptions {
+    var o = self
+    o.gradientCheckpointing = on
+    return o
   }
 }

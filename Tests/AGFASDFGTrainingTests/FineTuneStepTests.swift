@@ -191,6 +191,36 @@ final class FineTuneStepTests: XCTestCase {
       ema.shadow.map { ($0.key, $0.value) }, averaged, rtol: 1e-4, atol: 1e-5, learningRate: 1e-3, steps: 2)
   }
 
+  /// With activation checkpointing (each resnet and transformer recomputed in the backward),
+  /// the loss and every weight's gradient are those of the plain backward.
+  func testActivationCheckpointingGivesTheSameGradients() throws {
+    let (unet, store) = try baseUNet()
+    let o = try objective("epsilon")
+    let b = try batch(2)
+    func gradients(checkpointed: Bool) throws -> (Float, [String: Tensor]) {
+      OptimizerStepsForTests.zeroGrad(store.trainable)
+      let l = try loss(o, unet, b)
+      if checkpointed {
+        try ActivationCheckpointing.run { try loss(o, unet, b).backward() }
+      } else {
+        try l.backward()
+      }
+      return (
+        try l.toArray()[0],
+        Dictionary(uniqueKeysWithValues: try store.trainable.map { ($0.path, try XCTUnwrap($0.value.grad, $0.path)) })
+      )
+    }
+    let (plainLoss, plain) = try gradients(checkpointed: false)
+    let (checkpointedLoss, checkpointed) = try gradients(checkpointed: true)
+    XCTAssertEqual(plainLoss, checkpointedLoss)
+    XCTAssertEqual(Set(plain.keys), Set(checkpointed.keys))
+    for (path, g) in plain {
+      let scale = try g.toArray().map(abs).max() ?? 0
+      // The same ops on the same values; only the order gradients are summed in may differ.
+      assertClose(try XCTUnwrap(checkpointed[path]), g, rtol: 1e-5, atol: 1e-6 * scale, path)
+    }
+  }
+
   func testSchedulesMatchGetScheduler() throws {
     for kind in FineTuneSchedule.Kind.allCases {
       let schedule = FineTuneSchedule(kind: kind, base: 0.5, warmupSteps: 4, totalSteps: 12)

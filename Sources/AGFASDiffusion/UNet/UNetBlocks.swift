@@ -48,8 +48,8 @@ public struct UNetDownBlock: Sendable {
     var h = x
     var skips: [Tensor] = []
     for (i, resnet) in resnets.enumerated() {
-      h = try resnet(h, timeEmbedding: timeEmbedding)
-      if !attentions.isEmpty { h = try attentions[i](h, context: context) }
+      h = try resnet.segment(h, timeEmbedding: timeEmbedding)
+      if !attentions.isEmpty { h = try attentions[i].segment(h, context: context) }
       skips.append(h)
     }
     if let downsampler {
@@ -83,9 +83,9 @@ public struct UNetMidBlock2DCrossAttn: Sendable {
   }
 
   public func callAsFunction(_ x: Tensor, timeEmbedding: Tensor, context: Tensor) throws -> Tensor {
-    var h = try resnets[0](x, timeEmbedding: timeEmbedding)
+    var h = try resnets[0].segment(x, timeEmbedding: timeEmbedding)
     for (attention, resnet) in zip(attentions, resnets.dropFirst()) {
-      h = try resnet(attention(h, context: context), timeEmbedding: timeEmbedding)
+      h = try resnet.segment(attention.segment(h, context: context), timeEmbedding: timeEmbedding)
     }
     return h
   }
@@ -127,9 +127,23 @@ public struct UNetUpBlock: Sendable {
     var h = x
     for (i, resnet) in resnets.enumerated() {
       let joined = try Tensor.concat([h, skips[skips.count - 1 - i]], axis: 1)
-      h = try resnet(joined, timeEmbedding: timeEmbedding)
-      if !attentions.isEmpty { h = try attentions[i](h, context: context) }
+      h = try resnet.segment(joined, timeEmbedding: timeEmbedding)
+      if !attentions.isEmpty { h = try attentions[i].segment(h, context: context) }
     }
     return try upsampler.map { try $0(h) } ?? h
+  }
+}
+
+// Each resnet and transformer is one segment of activation checkpointing (diffusers'
+// granularity); outside `ActivationCheckpointing.run` a segment is a plain call.
+extension ResnetBlock2D {
+  func segment(_ x: Tensor, timeEmbedding: Tensor) throws -> Tensor {
+    try ActivationCheckpointing.segment([x, timeEmbedding]) { try self($0[0], timeEmbedding: $0[1]) }
+  }
+}
+
+extension Transformer2DModel {
+  func segment(_ x: Tensor, context: Tensor) throws -> Tensor {
+    try ActivationCheckpointing.segment([x, context]) { try self($0[0], context: $0[1]) }
   }
 }
