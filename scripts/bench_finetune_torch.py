@@ -2,7 +2,7 @@
 
     python3 scripts/bench_finetune_torch.py --threads N --repeat R [--dtypes fp32,bf16] [--no-full]
 
-The step of diffusers' train_text_to_image_lora.py (LoRA r=4 on to_q/to_k/to_v/to_out.0 through
+The step of diffusers' train_text_to_image_lora.py (also with --gradient_checkpointing) (LoRA r=4 on to_q/to_k/to_v/to_out.0 through
 peft, the UNet frozen) and train_text_to_image.py --use_ema (full), on 256-pixel faces: latents
 [1, 4, 32, 32], the DFG's identity tokens [1, 49, 768], DDPMScheduler.add_noise at a timestep,
 F.mse_loss, backward, clip_grad_norm_(1.0), torch.optim.AdamW (lr 1e-4, weight decay 1e-2) and,
@@ -13,6 +13,8 @@ after one warm-up) and {"note"} lines with the peak resident memory of each.
 """
 import argparse
 import contextlib
+import ctypes
+import gc
 import json
 import pathlib
 import sys
@@ -28,7 +30,7 @@ from bench_common import median_time, start  # noqa: E402
 from make_unet_fixtures import SD15  # noqa: E402
 
 # Same numbers as Sources/AGFASBench/FinetuneBenchmark.swift.
-GFLOP = {"lora": 358.0, "full": 537.0}
+GFLOP = {"lora": 358.0, "full": 537.0}  # the checkpointed LoRA step counts as the plain one
 SCHEDULER = dict(num_train_timesteps=1000, beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear")
 
 
@@ -41,13 +43,18 @@ def peak_gib():
 
 
 def reset_peak():
+    gc.collect()
+    with contextlib.suppress(OSError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
     with contextlib.suppress(OSError):
         pathlib.Path("/proc/self/clear_refs").write_text("5")
 
 
-def step_fn(mode, dtype):
+def step_fn(mode, dtype, checkpointed=False):
     torch.manual_seed(0)
     unet = UNet2DConditionModel(**SD15)
+    if checkpointed:
+        unet.enable_gradient_checkpointing()
     ema = None
     if mode == "lora":
         unet.requires_grad_(False)
@@ -92,14 +99,18 @@ def main():
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--dtypes", default="fp32,bf16")
     p.add_argument("--no-full", action="store_true")
+    p.add_argument("--full-only", action="store_true", help="time the full step alone (by hand)")
     args = p.parse_args()
     start(args.threads, ("diffusers", "peft"))
-    for mode in ["lora"] + ([] if args.no_full else ["full"]):
+    steps = [("lora", False), ("lora", True)] + ([] if args.no_full else [("full", False)])
+    if args.full_only:
+        steps = [("full", False)]
+    for mode, checkpointed in steps:
         for dtype in args.dtypes.split(","):
-            step = step_fn(mode, dtype)
+            step = step_fn(mode, dtype, checkpointed)
             reset_peak()
             seconds = median_time(step, args.repeat)
-            op = f"{mode} step b1"
+            op = f"{mode} step b1" + (" checkpointed" if checkpointed else "")
             print(json.dumps({"op": op, "dtype": dtype, "seconds": seconds, "gflop": GFLOP[mode]}), flush=True)
             print(json.dumps({"note": f"{op} {dtype}: peak resident memory {peak_gib():.2f} GiB"}), flush=True)
             del step

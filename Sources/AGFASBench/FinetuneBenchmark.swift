@@ -5,26 +5,36 @@ import AGFASEngine
 import AGFASNN
 import Foundation
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 /// One fine-tuning step of the SD-1.5 UNet with random weights, as `agfas finetune-dfg` takes
 /// it (`agfas bench finetune`): 256-pixel faces (32x32 latents), the identity condition's
 /// [1, 49, 768] tokens, AdamW, clipping, and the EMA in the full fine-tune.
 public enum FinetuneBenchmark {
   /// Work per step (GFLOP): the LoRA step runs the forward and the backward to the inputs
   /// (2 x 179); the full step also the weights' gradients (3 x 179).
-  static let gflop: [String: Double] = ["lora step b1": 358, "full step b1": 537]
+  /// The checkpointed step recomputes the forward too, but does the same useful work.
+  static let gflop: [String: Double] = ["lora step b1": 358, "lora step b1 checkpointed": 358, "full step b1": 537]
 
   /// Times the LoRA step (and the full step unless `full` is false, or the machine cannot
   /// hold it) in each dtype; `log` receives progress lines, including the peak resident memory.
   public static func run(dtypes: [DType], repeats: Int, full: Bool, log: (String) -> Void) throws -> [BenchResult] {
     var results: [BenchResult] = []
-    for mode in full ? [FineTuneOptions.Mode.lora, .full] : [.lora] {
+    let steps: [(FineTuneOptions.Mode, checkpointed: Bool)] =
+      [(.lora, false), (.lora, true)] + (full ? [(.full, false)] : [])
+    for (mode, checkpointed) in steps {
       for dtype in dtypes {
-        let op = "\(mode.rawValue) step b1"
+        let op = "\(mode.rawValue) step b1" + (checkpointed ? " checkpointed" : "")
         log("building the SD-1.5 UNet with random weights for \(op) \(dtype == .float32 ? "fp32" : "bf16")")
         var options = FineTuneOptions()
         options.mode = mode
+        options.gradientCheckpointing = checkpointed
         options.precision = dtype == .float32 ? "fp32" : "bf16"
-        let (step, memory) = try makeStep(options)
+        // Measured before the model exists, as `finetune-dfg` does before loading it.
+        PeakMemory.reset()
+        let (step, memory) = try makeStep(options, available: FineTuneMemory.available())
         log("  " + memory.summary)
         do {
           try memory.check()
@@ -43,14 +53,14 @@ public enum FinetuneBenchmark {
   }
 
   /// A closure that takes one optimizer step, and the run's memory estimate.
-  static func makeStep(_ options: FineTuneOptions) throws -> (() throws -> Void, FineTuneMemory) {
+  static func makeStep(_ options: FineTuneOptions, available: Int?) throws -> (() throws -> Void, FineTuneMemory) {
     let store = ParameterStore(initialization: .fast)
     let unet = try UNet2DConditionModel(store.root(), config: .stableDiffusion15)
     let pipeline = DFGPipeline(
       unet: unet, vae: try AutoencoderKL(.stableDiffusion15, ParameterStore(initialization: .uninitialized).root()),
       identity: try ArcFaceIdentity(initialization: .uninitialized), schedulerConfig: .stableDiffusion15,
       unetParameters: store)
-    let memory = try FineTuneMemory(pipeline: pipeline, options: options, faceSize: 256)
+    let memory = try FineTuneMemory(pipeline: pipeline, options: options, faceSize: 256, available: available)
     let adapters = ParameterStore(seed: 0)
     let trainable: [Parameter]
     var ema: ExponentialMovingAverage?
@@ -74,12 +84,19 @@ public enum FinetuneBenchmark {
       optimizer.zeroGrad()
       let (z0, noise) = (generator.randn([1, 4, 32, 32]), generator.randn([1, 4, 32, 32]))
       try precision.run(trainable) {
-        try objective.loss(
-          unet, z0: z0, noise: noise, timesteps: [t], context: context, computeType: options.computeType
-        ).backward()
+        let forwardBackward = {
+          try objective.loss(
+            unet, z0: z0, noise: noise, timesteps: [t], context: context, computeType: options.computeType
+          ).backward()
+        }
+        if options.gradientCheckpointing == true {
+          try ActivationCheckpointing.run(forwardBackward)
+        } else {
+          try forwardBackward()
+        }
       }
-      try GradientClipping.clipNorm(trainable, maxNorm: options.maxGradNorm)
-      try optimizer.step()
+      let norm = try GradientClipping.norm(trainable)
+      try optimizer.step(gradientScale: GradientClipping.coefficient(norm: norm, maxNorm: options.maxGradNorm))
       try ema?.step(store.all)
       optimizer.zeroGrad()
     }
@@ -89,12 +106,19 @@ public enum FinetuneBenchmark {
 
 /// The process's peak resident memory (VmHWM), resettable through /proc/self/clear_refs.
 enum PeakMemory {
-  static func reset() { try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8) }
+  /// Returns freed heap to the system first, so an earlier model's memory is not counted.
+  static func reset() {
+    // glibc's malloc_trim (malloc.h is not in Swift's Glibc module).
+    if let symbol = dlsym(dlopen(nil, RTLD_NOW), "malloc_trim") {
+      _ = unsafeBitCast(symbol, to: (@convention(c) (Int) -> Int32).self)(0)
+    }
+    try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)
+  }
 
   static func gib() -> Double {
     guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
       let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-      let kb = line.split(separator: " ").dropFirst().first.flatMap({ Double($0) })
+      let kb = line.split(whereSeparator: \.isWhitespace).dropFirst().first.flatMap({ Double($0) })
     else { return 0 }
     return kb / 1024 / 1024
   }

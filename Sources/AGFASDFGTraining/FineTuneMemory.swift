@@ -5,8 +5,9 @@ import Foundation
 /// What a fine-tuning run will hold in memory, estimated before it starts, and the check that
 /// refuses a run that cannot fit, with the numbers, instead of being killed hours into it.
 ///
-/// Per UNet weight: the fp32 value, oneDNN's reordered copy of it (kept between calls), and in
-/// a full fine-tune its gradient, AdamW's two moments and the EMA (+ a bf16 copy in bf16).
+/// Per UNet weight: in a LoRA fine-tune the frozen value and oneDNN's reordered copy of it
+/// (kept between calls); in a full one the fp32 value (its reordered copies are made per call
+/// and freed), its gradient, AdamW's two moments and the EMA (+ a bf16 copy in bf16).
 /// Activations kept for the backward grow with the batch and the latent area; the constant
 /// is measured (docs/finetune.md: `agfas bench finetune` prints the peak).
 public struct FineTuneMemory: Sendable {
@@ -16,10 +17,12 @@ public struct FineTuneMemory: Sendable {
   public let frozenBytes: Int
   public let availableBytes: Int?
 
-  /// Activation bytes an SD-1.5 UNet keeps for the backward per face with 32x32 latents
-  /// (256-pixel faces) in fp32, without and with activation checkpointing: measured by
-  /// `agfas bench finetune` (peak resident memory less the weights), rounded up.
-  static let activationBytesPerFace = (plain: 6 << 30, checkpointed: 2 << 30)
+  /// What an SD-1.5 LoRA step at batch 1 with 32x32 latents (256-pixel faces) holds beyond
+  /// the weights, in fp32, without and with activation checkpointing: the peak resident
+  /// memory of `agfas bench finetune` (9.74 and 9.39 GiB fp32, 5.03 and 4.66 GiB bf16 on a
+  /// 2-core Xeon) less the weights' two copies, rounded up. Charged per face, which
+  /// overestimates larger batches (part of it is fixed): a run is refused early, never killed.
+  static let activationBytesPerFace = (plain: 7 << 29, checkpointed: 6 << 29)
 
   /// `available`: the memory to check against (default: what this machine has free).
   public init(
@@ -38,14 +41,16 @@ public struct FineTuneMemory: Sendable {
       weightBytes = unetCount * (bf16 ? 2 : 4) * 2
       stateBytes = 0
     case .full:
-      weightBytes = unetCount * 4 * 2 + (bf16 ? unetCount * 2 : 0)
+      // Trained weights get no cached reordered copy (`Tensor.kernelCopy`).
+      weightBytes = unetCount * 4 + (bf16 ? unetCount * 2 : 0)
       // Gradient, exp_avg, exp_avg_sq, EMA.
       stateBytes = unetCount * 4 * 4
     }
     // Scaled from the SD-1.5 measurement by the UNet's size and the latent area (attention's
     // score matrices grow faster than the area; the estimate is for faces up to 256 pixels).
     let perFace =
-      options.gradientCheckpointing == true ? Self.activationBytesPerFace.checkpointed : Self.activationBytesPerFace.plain
+      options.gradientCheckpointing == true
+      ? Self.activationBytesPerFace.checkpointed : Self.activationBytesPerFace.plain
     let scale = Double(unetCount) / 859_520_964 * Double(faceSize * faceSize) / (256 * 256)
     activationBytes = Int(Double(perFace) * scale * Double(options.batch) / (bf16 ? 2 : 1))
     frozenBytes = frozenCount * 4 * 2
@@ -95,7 +100,7 @@ public struct FineTuneMemory: Sendable {
     var values: [Int] = []
     if let text = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8),
       let line = text.split(separator: "\n").first(where: { $0.hasPrefix("MemAvailable:") }),
-      let kb = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) })
+      let kb = line.split(whereSeparator: \.isWhitespace).dropFirst().first.flatMap({ Int($0) })
     {
       values.append(kb * 1024)
     }

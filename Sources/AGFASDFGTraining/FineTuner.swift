@@ -173,8 +173,8 @@ public final class FineTuner {
       }
       total += value
     }
-    let norm = try GradientClipping.clipNorm(trainable, maxNorm: options.maxGradNorm)
-    try optimizer.step()
+    let norm = try GradientClipping.norm(trainable)
+    try optimizer.step(gradientScale: GradientClipping.coefficient(norm: norm, maxNorm: options.maxGradNorm))
     try ema?.step(unetParameters.all)
     // Frees the graph's saved activations and gradients before the next step.
     optimizer.zeroGrad()
@@ -234,7 +234,11 @@ public final class FineTuner {
     guard let ema else { return try body() }
     let saved = unetParameters.all.map { ($0, $0.value) }
     for p in unetParameters.all { if let average = ema.shadow[p.path] { p.value = average } }
-    defer { for (p, v) in saved { p.value = v } }
+    defer {
+      for (p, v) in saved { p.value = v }
+      // The averages' reordered copies would stay beside them until the next step replaces them.
+      for average in ema.shadow.values { average.storage.invalidateDerived() }
+    }
     return try body()
   }
 

@@ -12,7 +12,9 @@ import Foundation
 ///     p = p - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
 ///
 /// Parameters without a gradient are skipped: no decay, no moment update, and their step count
-/// stays, as in PyTorch. Math runs in fp32; moments are fp32 (masters of bf16 weights too).
+/// stays, as in PyTorch. Math runs in fp32; moments are fp32 (masters of bf16 weights too) and
+/// belong to the optimizer: each step updates them in place, as PyTorch does (allocating them
+/// anew would page-fault through gigabytes every step of a full fine-tune).
 public final class AdamW {
   /// One parameter's state, as PyTorch keeps it: `step`, `exp_avg`, `exp_avg_sq`.
   public struct State {
@@ -58,10 +60,12 @@ public final class AdamW {
   /// Makes every parameter a fresh autograd leaf with no gradient (`optimizer.zero_grad()`).
   public func zeroGrad() { OptimizerSteps.zeroGrad(parameters) }
 
-  /// Updates every parameter that has a gradient and returns how many were updated.
+  /// Updates every parameter that has a gradient and returns how many were updated. Each
+  /// gradient is multiplied by `gradientScale` as it is read (gradient clipping's factor:
+  /// what `clip_grad_norm_` followed by `step()` computes, in fp32 as there).
   @discardableResult
-  public func step() throws -> Int {
-    try OptimizerSteps.step(parameters, op: "AdamW") { try update($0, grad: $1) }
+  public func step(gradientScale: Float = 1) throws -> Int {
+    try OptimizerSteps.step(parameters, op: "AdamW") { try update($0, grad: $1, scale: gradientScale) }
   }
 
   /// Restores state saved from `state` (resuming a run); every path must name one of this
@@ -81,41 +85,56 @@ public final class AdamW {
         throw TensorError.invalidArgument(op: "AdamW", reason: "step \(s.step) of \(path) must be at least 1")
       }
     }
-    state = saved.mapValues {
+    // Copied: the optimizer writes its moments in place, and a loaded file's may be read-only.
+    state = try saved.mapValues {
       State(
-        step: $0.step, exponentialAverage: $0.exponentialAverage.converted(to: .float32).detached(),
-        exponentialAverageSquared: $0.exponentialAverageSquared.converted(to: .float32).detached())
+        step: $0.step, exponentialAverage: try $0.exponentialAverage.ownedCopy(),
+        exponentialAverageSquared: try $0.exponentialAverageSquared.ownedCopy())
     }
   }
 
-  private func update(_ p: Parameter, grad: Tensor) throws {
+  private func update(_ p: Parameter, grad: Tensor, scale: Float) throws {
     let previous = state[p.path]
     let t = (previous?.step ?? 0) + 1
     let value = try p.value.fp32RowMajor()
     let g = try grad.fp32RowMajor()
-    let oldM = try previous?.exponentialAverage.fp32RowMajor()
-    let oldV = try previous?.exponentialAverageSquared.fp32RowMajor()
-    let (out, m, v) = (Tensor.empty(p.shape), Tensor.empty(p.shape), Tensor.empty(p.shape))
+    // The moments are the optimizer's own row-major fp32 tensors, updated in place.
+    let m = previous?.exponentialAverage ?? Tensor.zeros(p.shape)
+    let v = previous?.exponentialAverageSquared ?? Tensor.zeros(p.shape)
+    let out = Tensor.empty(p.shape)
     let (pv, gv, ov, mv, vv) = (value.floats(), g.floats(), out.floats(), m.floats(), v.floats())
-    let (om, ovs) = (oldM?.floats(), oldV?.floats())
     // PyTorch computes the bias corrections in double (Python floats) and rounds them once.
     let stepSize = Float(Double(learningRate) / (1 - pow(Double(beta1), Double(t))))
     let correction2 = Float((1 - pow(Double(beta2), Double(t))).squareRoot())
     let decay = Float(1 - Double(learningRate) * Double(weightDecay))
     let (b1, b2, eps) = (beta1, beta2, epsilon)
-    for i in 0..<out.count {
-      let decayed = pv[i] * decay
-      let m0 = om?[i] ?? 0
-      let mi = m0 + (1 - b1) * (gv[i] - m0)
-      let vi = (ovs?[i] ?? 0) * b2 + (1 - b2) * gv[i] * gv[i]
-      mv[i] = mi
-      vv[i] = vi
-      let denominator = vi.squareRoot() / correction2 + eps
-      // addcdiv's order: (value * m) / denominator.
-      ov[i] = decayed + -stepSize * mi / denominator
+    // Element-wise, so split over the cores: SD-1.5's 860M weights take seconds on one.
+    parallelFor(out.count) { range in
+      for i in range {
+        let decayed = pv[i] * decay
+        let gi = scale == 1 ? gv[i] : gv[i] * scale
+        let m0 = mv[i]
+        let mi = m0 + (1 - b1) * (gi - m0)
+        let vi = vv[i] * b2 + (1 - b2) * gi * gi
+        mv[i] = mi
+        vv[i] = vi
+        let denominator = vi.squareRoot() / correction2 + eps
+        // addcdiv's order: (value * m) / denominator.
+        ov[i] = decayed + -stepSize * mi / denominator
+      }
     }
-    withExtendedLifetime((value, g, oldM, oldV)) {}
+    withExtendedLifetime((value, g)) {}
     state[p.path] = State(step: t, exponentialAverage: m, exponentialAverageSquared: v)
     p.value = p.value.dtype == .float32 ? out : out.converted(to: p.value.dtype)
+  }
+}
+
+extension Tensor {
+  /// A row-major fp32 copy in storage of its own (safe to write in place).
+  func ownedCopy() throws -> Tensor {
+    let source = try detached().fp32RowMajor()
+    let out = Tensor.empty(shape)
+    if count > 0 { out.floats().baseAddress!.update(from: source.floats().baseAddress!, count: count) }
+    return withExtendedLifetime(source) { out }
   }
 }

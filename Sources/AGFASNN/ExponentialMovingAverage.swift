@@ -8,7 +8,8 @@ import Foundation
 ///     decay_k = min((1 + s) / (10 + s), maxDecay)     s = k - 1, without warm-up
 ///     decay_k = min(1 - (1 + s / invGamma)^-power, maxDecay)    with warm-up
 ///
-/// and never below `minDecay`. Frozen parameters are copied. Shadows are fp32.
+/// and never below `minDecay`. Frozen parameters are copied. Shadows are fp32 copies that
+/// belong to the average and are updated in place each step.
 public final class ExponentialMovingAverage {
   public let maxDecay: Double
   public let minDecay: Double
@@ -36,7 +37,7 @@ public final class ExponentialMovingAverage {
     self.invGamma = invGamma
     self.power = power
     optimizationStep = 0
-    shadow = Dictionary(uniqueKeysWithValues: parameters.map { ($0.path, $0.value.detached().converted(to: .float32)) })
+    shadow = Dictionary(uniqueKeysWithValues: try parameters.map { ($0.path, try $0.value.ownedCopy()) })
   }
 
   /// The decay applied at optimizer step `step` (1-based).
@@ -54,14 +55,25 @@ public final class ExponentialMovingAverage {
     let oneMinus = Float(1 - decay(atStep: optimizationStep))
     try withoutGrad {
       for p in parameters {
-        let value = p.value.detached().converted(to: .float32)
         guard p.trainable, let s = shadow[p.path] else {
-          shadow[p.path] = value
+          shadow[p.path] = try p.value.ownedCopy()
           continue
         }
-        shadow[p.path] = try s - (s - value) * oneMinus
+        try Self.move(s, toward: p.value, by: oneMinus)
       }
     }
+  }
+
+  /// `s -= (s - v) * k` in place, element-wise over the cores (diffusers' `sub_` order);
+  /// `s` is one of the average's own tensors.
+  static func move(_ s: Tensor, toward v: Tensor, by k: Float) throws {
+    let b = try v.detached().fp32RowMajor()
+    let (sv, bv) = (s.floats(), b.floats())
+    parallelFor(s.count) { range in
+      for i in range { sv[i] = sv[i] - (sv[i] - bv[i]) * k }
+    }
+    s.storage.invalidateDerived()
+    withExtendedLifetime(b) {}
   }
 
   /// Restores a saved run: the shadows (every path must be known) and the step count.
@@ -75,7 +87,7 @@ public final class ExponentialMovingAverage {
       }
     }
     guard step >= 0 else { throw TensorError.invalidArgument(op: "EMA", reason: "step \(step) must be >= 0") }
-    for (path, t) in saved { shadow[path] = t.detached().converted(to: .float32) }
+    for (path, t) in saved { shadow[path] = try t.ownedCopy() }
     optimizationStep = step
   }
 }

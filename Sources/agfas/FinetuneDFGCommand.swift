@@ -124,6 +124,8 @@ struct FinetuneDFG: ParsableCommand {
   }
 
   func run() throws {
+    // Before the models are loaded: they are part of the estimate.
+    let available = FineTuneMemory.available()
     let paths = try dfgModelPaths(
       models: models, unet: unet, vae: vae, schedulerConfig: schedulerConfig, arcface: arcface)
     var options = try options(computeType: try precisionType(precision))
@@ -134,7 +136,8 @@ struct FinetuneDFG: ParsableCommand {
     stderr("loading the DFG ...")
     let pipeline = try DFGPipeline.load(paths, precision: .float32)
     let memory: FineTuneMemory
-    (options, memory) = try FineTuneMemory.deciding(options, pipeline: pipeline, faceSize: set.size)
+    (options, memory) = try FineTuneMemory.deciding(
+      options, pipeline: pipeline, faceSize: set.size, available: available)
     stderr(memory.summary + (options.gradientCheckpointing == true ? "; activation checkpointing on" : ""))
     try memory.check()
     let tuner = try FineTuner(

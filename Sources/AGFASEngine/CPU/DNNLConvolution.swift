@@ -168,7 +168,7 @@ enum DNNLConvolution {
       return weight.storage
     }
     let key = "dnnl.conv2d.weights|\(weight.dtype)|\(weight.layout)|\(describe(target))|\(g.dtype)"
-    return try weight.storage.derivedValue(key) {
+    return try weight.kernelCopy(key) {
       let source = weight.roundedForKernel(compute: g.dtype)
       let packed = TensorStorage(byteCount: target.byteSize)
       try dnnlReorder(

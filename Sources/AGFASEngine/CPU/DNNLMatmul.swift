@@ -26,9 +26,11 @@ func dnnlLinear(_ a: MatrixView, weight: Tensor, bias: Tensor?, into c: MatrixVi
   let prim = try dnnlMatmulPrimitive(ad, anyWeights, bias: biasd, cd, op: op)
   let packed = prim.md(dnnl_query_weights_md)
   var weights = w.base
+  // Holds an uncached copy (a trained weight's) until the primitive has run.
+  var copy: TensorStorage?
   if !packed.equals(wd) || weight.needsBF16Rounding(compute: a.dtype) {
     let key = "matmul.weights|\(describe(wd))|\(describe(packed))|\(a.dtype)"
-    let storage = try weight.storage.derivedValue(key) {
+    let storage = try weight.kernelCopy(key) {
       let source = weight.roundedForKernel(compute: a.dtype)
       let s = TensorStorage(byteCount: packed.byteSize)
       try withExtendedLifetime(source) {
@@ -38,10 +40,11 @@ func dnnlLinear(_ a: MatrixView, weight: Tensor, bias: Tensor?, into c: MatrixVi
       return s
     }
     weights = storage.raw
+    copy = storage
   }
   var args = [(DNNL_ARG_SRC, ad, a.base), (DNNL_ARG_WEIGHTS, packed, weights), (DNNL_ARG_DST, cd, c.base)]
   if let bias, let biasd { args.append((DNNL_ARG_BIAS, biasd, bias.storage.raw)) }
-  try prim.execute(args)
+  try withExtendedLifetime(copy) { try prim.execute(args) }
 }
 
 /// The cached matmul primitive for these descriptors; `scale` becomes an output scale.

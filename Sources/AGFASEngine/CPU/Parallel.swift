@@ -5,8 +5,9 @@ import Foundation
 let engineThreadCount = max(1, ProcessInfo.processInfo.activeProcessorCount)
 
 /// Splits `0..<n` into at most `engineThreadCount` contiguous ranges of at least `grain`
-/// elements and runs them concurrently. Bandwidth-bound loops use it; tiny ones run inline.
-func parallelFor(_ n: Int, grain: Int = 1 << 14, _ body: (Range<Int>) -> Void) {
+/// elements and runs them concurrently. Bandwidth-bound loops use it (optimizer updates too);
+/// tiny ones run inline.
+public func parallelFor(_ n: Int, grain: Int = 1 << 14, _ body: (Range<Int>) -> Void) {
   if n <= 0 { return }
   let chunks = min(engineThreadCount, max(1, n / max(grain, 1)))
   if chunks == 1 {
