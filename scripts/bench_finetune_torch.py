@@ -9,7 +9,8 @@ F.mse_loss, backward, clip_grad_norm_(1.0), torch.optim.AdamW (lr 1e-4, weight d
 in the full step, EMAModel.step. bf16 as the scripts run it with --mixed_precision bf16: the
 frozen UNet cast to bf16, trained weights fp32, the forward under torch.autocast. Prints the
 stack line of bench_common.start, {"op", "dtype", "seconds", "gflop"} per step (median of R
-after one warm-up) and {"note"} lines with the peak resident memory of each.
+after one warm-up) and {"note"} lines with the peak resident memory of each. Each step kind
+runs in a process of its own, so every peak is its own and memory is returned in between.
 """
 import argparse
 import contextlib
@@ -17,6 +18,7 @@ import ctypes
 import gc
 import json
 import pathlib
+import subprocess
 import sys
 
 import torch
@@ -93,6 +95,24 @@ def step_fn(mode, dtype, checkpointed=False):
     return step
 
 
+def measure(mode, dtype, checkpointed, repeat):
+    """Times one step kind in this process (a child of main's: a fresh process per kind, so
+    each peak is its own and a full step's 17 GB are gone before the next)."""
+    step = step_fn(mode, dtype, checkpointed)
+    reset_peak()
+    seconds = median_time(step, repeat)
+    op = f"{mode} step b1" + (" checkpointed" if checkpointed else "")
+    print(json.dumps({"op": op, "dtype": dtype, "seconds": seconds, "gflop": GFLOP[mode]}), flush=True)
+    print(json.dumps({"note": f"{op} {dtype}: peak resident memory {peak_gib():.2f} GiB"}), flush=True)
+
+
+def available_gib():
+    for line in pathlib.Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemAvailable:"):
+            return int(line.split()[1]) / 1024 / 1024
+    return float("inf")
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--threads", type=int, required=True)
@@ -100,20 +120,32 @@ def main():
     p.add_argument("--dtypes", default="fp32,bf16")
     p.add_argument("--no-full", action="store_true")
     p.add_argument("--full-only", action="store_true", help="time the full step alone (by hand)")
+    p.add_argument("--one", help="mode,dtype,checkpointed: time one kind in this process (used by main)")
     args = p.parse_args()
+    if args.one:
+        torch.set_num_threads(args.threads)
+        mode, dtype, checkpointed = args.one.split(",")
+        measure(mode, dtype, checkpointed == "1", args.repeat)
+        return
     start(args.threads, ("diffusers", "peft"))
     steps = [("lora", False), ("lora", True)] + ([] if args.no_full else [("full", False)])
     if args.full_only:
         steps = [("full", False)]
     for mode, checkpointed in steps:
         for dtype in args.dtypes.split(","):
-            step = step_fn(mode, dtype, checkpointed)
-            reset_peak()
-            seconds = median_time(step, args.repeat)
-            op = f"{mode} step b1" + (" checkpointed" if checkpointed else "")
-            print(json.dumps({"op": op, "dtype": dtype, "seconds": seconds, "gflop": GFLOP[mode]}), flush=True)
-            print(json.dumps({"note": f"{op} {dtype}: peak resident memory {peak_gib():.2f} GiB"}), flush=True)
-            del step
+            # A full step holds 20 bytes a weight (17 GB) plus activations: skip rather than be killed.
+            if mode == "full" and available_gib() < 19:
+                print(json.dumps({"note": f"full step {dtype}: skipped, {available_gib():.1f} GiB available"}), flush=True)
+                continue
+            child = subprocess.run(
+                [sys.executable, __file__, "--threads", str(args.threads), "--repeat", str(args.repeat),
+                 "--one", f"{mode},{dtype},{int(checkpointed)}"], capture_output=True, text=True)
+            if child.returncode != 0:
+                reason = (child.stderr.strip().splitlines() or ["?"])[-1]
+                print(json.dumps({"note": f"{mode} {dtype}: failed (exit {child.returncode}): {reason}"}), flush=True)
+                continue
+            sys.stdout.write(child.stdout)
+            sys.stdout.flush()
 
 
 if __name__ == "__main__":

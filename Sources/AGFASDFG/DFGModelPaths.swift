@@ -40,8 +40,9 @@ public struct DFGModelPaths: Sendable, Equatable {
     self.lora = lora
   }
 
-  /// Checks that every part exists; the error lists each missing one and the flag that sets it.
-  public func validate() throws {
+  /// Checks that every part exists; the error lists each missing one and the flag that sets
+  /// it (`partFlags` false: the command has only `--models`, so only that is named).
+  public func validate(partFlags: Bool = true) throws {
     let fm = FileManager.default
     var missing: [String] = []
     for (path, flag, what) in [
@@ -50,7 +51,8 @@ public struct DFGModelPaths: Sendable, Equatable {
       (schedulerConfig, "--scheduler-config", "SD-1.5 scheduler_config.json"),
       (arcface, "--arcface", "ArcFace backbone.pth"),
     ] where path.isEmpty || !fm.fileExists(atPath: path) {
-      missing.append("\(what): \(path.isEmpty ? "(not given)" : path) (set with \(flag) or --models)")
+      let how = partFlags ? "set with \(flag) or --models" : "looked for under --models"
+      missing.append("\(what): \(path.isEmpty ? "(not given)" : path) (\(how))")
     }
     if let lora, !fm.fileExists(atPath: lora) { missing.append("LoRA file: \(lora) (given with --lora)") }
     if !missing.isEmpty { throw PathError.missing(missing) }

@@ -73,7 +73,7 @@ public final class FineTuner {
     }
     optimizer = try AdamW(
       parameters: trainable, learningRate: options.learningRate, beta1: options.beta1, beta2: options.beta2,
-      epsilon: options.epsilon, weightDecay: options.weightDecay)
+      epsilon: options.epsilon, weightDecay: options.weightDecay, updatesInPlace: true)
     try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
     if FileManager.default.fileExists(atPath: checkpointPath) {
       guard resume else {

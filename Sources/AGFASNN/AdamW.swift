@@ -39,10 +39,18 @@ public final class AdamW {
   public let weightDecay: Float
   /// State by parameter path; a parameter gets one on its first step with a gradient.
   public private(set) var state: [String: State] = [:]
+  /// Write each new value over the one this optimizer wrote the step before, when the
+  /// parameter still holds it (as PyTorch's in-place update): a full fine-tune then does not
+  /// page-fault through a fresh copy of every weight each step. Whoever keeps an older value
+  /// tensor sees it change, so only trainers that do not keep them turn this on.
+  public let updatesInPlace: Bool
+  /// The storage of the value written last for each parameter (weak: a storage freed and
+  /// another allocated at its address must not be taken for it).
+  private var written: [String: WeakStorage] = [:]
 
   public init(
     parameters: [Parameter], learningRate: Float, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8,
-    weightDecay: Float = 1e-2
+    weightDecay: Float = 1e-2, updatesInPlace: Bool = false
   ) throws {
     try OptimizerSteps.requireFiniteNonNegative(
       [("learning rate", learningRate), ("epsilon", epsilon), ("weight decay", weightDecay)], op: "AdamW")
@@ -55,6 +63,7 @@ public final class AdamW {
     self.beta2 = beta2
     self.epsilon = epsilon
     self.weightDecay = weightDecay
+    self.updatesInPlace = updatesInPlace
   }
 
   /// Makes every parameter a fresh autograd leaf with no gradient (`optimizer.zero_grad()`).
@@ -101,7 +110,10 @@ public final class AdamW {
     // The moments are the optimizer's own row-major fp32 tensors, updated in place.
     let m = previous?.exponentialAverage ?? Tensor.zeros(p.shape)
     let v = previous?.exponentialAverageSquared ?? Tensor.zeros(p.shape)
-    let out = Tensor.empty(p.shape)
+    // In place only over a value this optimizer wrote itself (never a loaded, maybe mapped, file).
+    let reuse =
+      updatesInPlace && written[p.path]?.storage === p.value.storage && value.storage === p.value.storage
+    let out = reuse ? value : Tensor.empty(p.shape)
     let (pv, gv, ov, mv, vv) = (value.floats(), g.floats(), out.floats(), m.floats(), v.floats())
     // PyTorch computes the bias corrections in double (Python floats) and rounds them once.
     let stepSize = Float(Double(learningRate) / (1 - pow(Double(beta1), Double(t))))
@@ -125,7 +137,12 @@ public final class AdamW {
     }
     withExtendedLifetime((value, g)) {}
     state[p.path] = State(step: t, exponentialAverage: m, exponentialAverageSquared: v)
-    p.value = p.value.dtype == .float32 ? out : out.converted(to: p.value.dtype)
+    if reuse {
+      p.value.storage.invalidateDerived()
+    } else {
+      p.value = p.value.dtype == .float32 ? out : out.converted(to: p.value.dtype)
+      if updatesInPlace, p.value.dtype == .float32 { written[p.path] = WeakStorage(p.value.storage) }
+    }
   }
 }
 
@@ -137,4 +154,11 @@ extension Tensor {
     if count > 0 { out.floats().baseAddress!.update(from: source.floats().baseAddress!, count: count) }
     return withExtendedLifetime(source) { out }
   }
+}
+
+/// A weak reference to a storage (identity without keeping it alive).
+private struct WeakStorage {
+  weak var storage: TensorStorage?
+
+  init(_ storage: TensorStorage) { self.storage = storage }
 }

@@ -37,8 +37,14 @@ struct BenchFinetune: ParsableCommand {
     let threads = ProcessInfo.processInfo.activeProcessorCount
     print("AGFAS fine-tuning step on \(threads) threads, \(`repeat`) repeats (median)")
     let ours = try FinetuneBenchmark.run(dtypes: dtypes, repeats: `repeat`, full: !noFull) { print($0) }
-    let torch = try torchResults(
-      python, script: torchScript, repeats: `repeat`, dtypes: names, extra: noFull ? ["--no-full"] : [])
+    // Our numbers took minutes: a failed PyTorch side must not lose them.
+    var torch: [BenchResult] = []
+    do {
+      torch = try torchResults(
+        python, script: torchScript, repeats: `repeat`, dtypes: names, extra: noFull ? ["--no-full"] : [])
+    } catch {
+      print("\(error)")
+    }
     print(benchTable(ours: ours, torch: torch))
     print("bf16: bf16 compute over fp32 trained weights on both sides (PyTorch: the frozen UNet in bf16, autocast).")
   }

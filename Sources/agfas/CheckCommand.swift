@@ -93,7 +93,8 @@ struct Check: ParsableCommand {
     let dtype = try precisionType(precision)
     stderr("loading MTCNN, the DFG (\(precisionName(dtype)))\(oanet == nil ? "" : " and OA-Net") ...")
     let detector = try MTCNN(weightsFolder: mtcnn, options: stages.detection)
-    let dfg = try DFGPipeline.load(try dfgModelPaths(models: models, lora: stages.lora), precision: dtype)
+    let dfg = try DFGPipeline.load(
+      try dfgModelPaths(models: models, lora: stages.lora, partFlags: false), precision: dtype)
     let predictor = try oanet.map {
       try OANetPredictor(checkpoint: $0, configPath: config, threshold: threshold, precision: dtype)
     }

@@ -13,16 +13,17 @@ func mtcnnWeightsFolder(_ weights: String?, models: String?) -> String {
 }
 
 /// The DFG's parts under `--models` (default: the models folder), each overridable; a missing
-/// part is reported with the command that fetches it.
+/// part is reported with the command that fetches it, and with the flags that set it where
+/// the command has them (`partFlags`; `check` and `serve` have only `--models`).
 func dfgModelPaths(
   models: String?, unet: String? = nil, vae: String? = nil, schedulerConfig: String? = nil, arcface: String? = nil,
-  lora: String? = nil
+  lora: String? = nil, partFlags: Bool = true
 ) throws -> DFGModelPaths {
   let folder = modelsFolder(models)
   let paths = DFGModelPaths(
     models: folder.path, unet: unet, vae: vae, schedulerConfig: schedulerConfig, arcface: arcface, lora: lora)
   do {
-    try paths.validate()
+    try paths.validate(partFlags: partFlags)
   } catch let error as DFGModelPaths.PathError {
     throw ModelsError.missing("\(error)\n`agfas models fetch dfg` downloads them into \(folder.path)")
   }

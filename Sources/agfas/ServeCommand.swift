@@ -111,7 +111,7 @@ struct Serve: ParsableCommand {
 
     // The DFG's files are checked before the port opens, listing every missing one; a file
     // that fails to load later (MTCNN's, OA-Net's) stops the server with its error and exit 1.
-    let paths = try dfgModelPaths(models: models, lora: stages.lora)
+    let paths = try dfgModelPaths(models: models, lora: stages.lora, partFlags: false)
     let mtcnn = mtcnnWeightsFolder(weights, models: models)
     let dtype = try precisionType(precision)
     let (oanet, config, threshold, detection) = (self.oanet, self.config, self.threshold, stages.detection)

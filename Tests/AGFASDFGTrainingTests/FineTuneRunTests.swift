@@ -123,6 +123,26 @@ final class FineTuneRunTests: XCTestCase {
     let differences = zip(merged.pixels, unmerged.pixels).map { abs(Int($0) - Int($1)) }
     XCTAssertLessThanOrEqual(differences.max() ?? 0, 1, "merged and unmerged adapters round apart at most")
     XCTAssertNotEqual(merged, plain, "the LoRA changes the reconstruction")
+
+    // A missing LoRA file, or one for another model, is one line naming it.
+    let missing = try AgfasCLI.run([
+      "reconstruct", "--models", Self.dfgModels, "--lora", out + "/nope.safetensors", "--input", faces, "--output",
+      recon,
+    ])
+    XCTAssertEqual(missing.status, 1)
+    XCTAssertTrue(missing.stderr.contains("LoRA file: \(out!)/nope.safetensors (given with --lora)"), missing.stderr)
+    let foreign = out + "/foreign.safetensors"
+    try SafeTensorsWriter.write(
+      [
+        "unet.down_blocks.9.attentions.0.transformer_blocks.0.attn1.to_q.lora.down.weight": Tensor.zeros([4, 16]),
+        "unet.down_blocks.9.attentions.0.transformer_blocks.0.attn1.to_q.lora.up.weight": Tensor.zeros([16, 4]),
+      ], to: foreign)
+    let wrong = try AgfasCLI.run([
+      "reconstruct", "--models", Self.dfgModels, "--lora", foreign, "--input", faces, "--output", recon,
+    ])
+    XCTAssertEqual(wrong.status, 1)
+    XCTAssertTrue(wrong.stderr.contains("which this UNet does not have (a LoRA for another model?)"), wrong.stderr)
+    XCTAssertFalse(wrong.stderr.contains("Fatal error"), wrong.stderr)
   }
 
   /// The denoising loss of the training faces, each at the timesteps 50, 175, ..., 925
@@ -263,10 +283,12 @@ final class FineTuneRunTests: XCTestCase {
     XCTAssertLessThan(saved.activationBytes, plain.activationBytes)
     let between = (plain.totalBytes + saved.totalBytes) / 2
     XCTAssertEqual(
-      try FineTuneMemory.deciding(options, pipeline: pipeline, faceSize: 32, available: between).0.gradientCheckpointing,
+      try FineTuneMemory.deciding(options, pipeline: pipeline, faceSize: 32, available: between).0
+        .gradientCheckpointing,
       true)
     XCTAssertEqual(
-      try FineTuneMemory.deciding(options, pipeline: pipeline, faceSize: 32, available: 1 << 40).0.gradientCheckpointing,
+      try FineTuneMemory.deciding(options, pipeline: pipeline, faceSize: 32, available: 1 << 40).0
+        .gradientCheckpointing,
       false)
   }
 }
