@@ -38,6 +38,7 @@ import math
 import pathlib
 import random
 import struct
+import sys
 import tempfile
 import zlib
 
@@ -51,18 +52,11 @@ from peft import LoraConfig
 from peft.utils import get_peft_model_state_dict
 from safetensors.torch import load_file, save_file
 
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from make_unet_fixtures import TINY, randomize_norms  # noqa: E402  (the tiny UNet of the diffusion tests)
+
 OUT = pathlib.Path(__file__).resolve().parent.parent / "Tests" / "AGFASDFGTrainingTests" / "Fixtures"
 
-TINY = dict(
-    sample_size=16,
-    block_out_channels=(16, 32),
-    layers_per_block=1,
-    norm_num_groups=8,
-    cross_attention_dim=24,
-    attention_head_dim=2,
-    down_block_types=("CrossAttnDownBlock2D", "DownBlock2D"),
-    up_block_types=("UpBlock2D", "CrossAttnUpBlock2D"),
-)
 # Stable Diffusion 1.5's scheduler betas (DDPMScheduler is what the training scripts build).
 SCHEDULER = dict(num_train_timesteps=1000, beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear")
 LORA_TARGETS = ["to_k", "to_q", "to_v", "to_out.0"]
@@ -75,10 +69,7 @@ VAE = dict(block_out_channels=(8, 16, 16), down_block_types=("DownEncoderBlock2D
 def base_unet():
     torch.manual_seed(0)
     model = UNet2DConditionModel(**TINY)
-    with torch.no_grad():  # random norms prove each is read and applied
-        for name, p in model.named_parameters():
-            if ".norm" in name or name.startswith("conv_norm_out"):
-                p.copy_(1 + 0.2 * torch.randn_like(p) if name.endswith("weight") else 0.1 * torch.randn_like(p))
+    randomize_norms(model)
     return model
 
 

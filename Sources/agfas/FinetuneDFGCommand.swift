@@ -21,6 +21,9 @@ struct FinetuneDFG: ParsableCommand {
       trains every weight with an EMA copy and writes OUT/unet and OUT/unet_ema, diffusers \
       folders that --unet takes.
 
+      The run starts from the DFG's UNet (the models folder's, or --unet: SD-1.5's unet folder \
+      works too).
+
       OUT also receives checkpoint.safetensors (the whole run state: --resume continues it, \
       bit-identical to an uninterrupted run), log.jsonl (one line per step) and, with \
       --validate-every, validation/step-N/ with the held-out faces' reconstructions; their \
@@ -31,16 +34,8 @@ struct FinetuneDFG: ParsableCommand {
   var faces: String
   @Option(help: "Output folder.")
   var out: String
-  @Option(help: "The models folder (default: $AGFAS_HOME/models, else ~/.cache/agfas/models).")
-  var models: String?
-  @Option(help: "UNet folder to start from (default: the DFG's unet_ema; SD-1.5's unet works too).")
-  var unet: String?
-  @Option(help: "SD-1.5 VAE folder (default: <models>/stable-diffusion-v1-5/vae).")
-  var vae: String?
-  @Option(help: "scheduler_config.json (default: <models>/stable-diffusion-v1-5/scheduler/scheduler_config.json).")
-  var schedulerConfig: String?
-  @Option(help: "ArcFace iresnet backbone.pth (default: <models>/backbone.pth).")
-  var arcface: String?
+  /// --unet is the UNet to start from: the DFG's unet_ema by default, SD-1.5's unet works too.
+  @OptionGroup var parts: DFGModelOptions
 
   @Option(help: "lora or full.")
   var mode = "lora"
@@ -126,8 +121,7 @@ struct FinetuneDFG: ParsableCommand {
   func run() throws {
     // Before the models are loaded: they are part of the estimate.
     let available = FineTuneMemory.available()
-    let paths = try dfgModelPaths(
-      models: models, unet: unet, vae: vae, schedulerConfig: schedulerConfig, arcface: arcface)
+    let paths = try parts.paths()
     var options = try options(computeType: try precisionType(precision))
     let set = try FaceSet(folder: faces, validationCount: options.validateEvery > 0 ? options.validationFaces : 0)
     stderr(

@@ -15,20 +15,7 @@ struct Reconstruct: ParsableCommand {
       depend on --batch or --shard.
       """)
 
-  @Option(
-    help: """
-      Folder with the reference layout (sd-models-for-AG-FAS/, stable-diffusion-v1-5/, backbone.pth); \
-      default: the models folder that `agfas models fetch dfg` fills ($AGFAS_HOME/models).
-      """)
-  var models: String?
-  @Option(help: "DFG UNet folder (default: <models>/sd-models-for-AG-FAS/checkpoint-150000/unet_ema).")
-  var unet: String?
-  @Option(help: "SD-1.5 VAE folder (default: <models>/stable-diffusion-v1-5/vae).")
-  var vae: String?
-  @Option(help: "scheduler_config.json (default: <models>/stable-diffusion-v1-5/scheduler/scheduler_config.json).")
-  var schedulerConfig: String?
-  @Option(help: "ArcFace iresnet backbone.pth (default: <models>/backbone.pth).")
-  var arcface: String?
+  @OptionGroup var parts: DFGModelOptions
   @Option(
     help: "A LoRA file from `agfas finetune-dfg` or diffusers (pytorch_lora_weights.safetensors), merged into the UNet."
   )
@@ -74,8 +61,7 @@ struct Reconstruct: ParsableCommand {
 
   func run() throws {
     let startedAt = Date()
-    let paths = try dfgModelPaths(
-      models: models, unet: unet, vae: vae, schedulerConfig: schedulerConfig, arcface: arcface, lora: lora)
+    let paths = try parts.paths(lora: lora)
     let job = try ReconstructionJob(input: input, output: output, shard: .init(parsing: shard))
     guard !job.pending.isEmpty else {
       stderr("all \(job.items.count) faces of shard \(shard) are already reconstructed in \(output)")
