@@ -190,6 +190,29 @@ final class FineTuneStepTests: XCTestCase {
     XCTAssertEqual(Set(averaged.keys), Set(ema.shadow.keys))
     try assertAdamUpdates(
       ema.shadow.map { ($0.key, $0.value) }, averaged, rtol: 1e-4, atol: 1e-5, learningRate: 1e-3, steps: 2)
+
+    // The unet_ema folder we write is the one EMAModel.save_pretrained wrote: the same tensors
+    // and every config key with its value (the version stamp aside), so from_pretrained reads
+    // it as it reads its own.
+    let folder = try temporaryDirectory() + "/unet_ema"
+    let base = try XCTUnwrap(try fx.case("base").params["config"] as? [String: Any])
+    try DiffusersUNetFolder.write(ema.shadow, config: base, to: folder, ema: ema)
+    let written = try SafeTensorsFile(path: folder + "/diffusion_pytorch_model.safetensors")
+    XCTAssertEqual(Set(written.names), Set(averaged.keys))
+    for (k, v) in averaged { XCTAssertEqual(try written.tensor(k).toArray(), try ema.shadow[k]!.toArray(), k) }
+    let ours = try XCTUnwrap(
+      JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/config.json")))
+        as? [String: Any])
+    let theirs = try XCTUnwrap(try fx.case("full").params["ema_config"] as? [String: Any])
+    for (key, value) in theirs where key != "_diffusers_version" {
+      // Numbers compare as numbers: JSONSerialization writes 1.0 as 1, which Python reads alike.
+      // (Booleans are numbers here too: false and 0 are one NSNumber on Linux.)
+      if let a = (ours[key] as? NSNumber)?.doubleValue, let b = (value as? NSNumber)?.doubleValue {
+        XCTAssertEqual(a, b, key)
+      } else {
+        XCTAssertEqual(ours[key].map { "\($0)" }, "\(value)", key)
+      }
+    }
   }
 
   /// With activation checkpointing (each resnet and transformer recomputed in the backward),
