@@ -116,13 +116,17 @@ final class ModelFetchTests: XCTestCase {
     let message = await fetchError(sets: ["dfg"])
     XCTAssertTrue(message.contains("broke off") && message.contains("resume"), message)
     let partial = hubCache.appendingPathComponent("models--authors--agfas/blobs/\(sha256(zipData)).incomplete")
+    // The hub sends half and breaks off; how much of that half arrives before the reset
+    // depends on timing (a reset can drop bytes in flight), so only a proper part is required.
     let kept = try Data(contentsOf: partial)
-    XCTAssertEqual(kept.count, zipData.count / 2)
+    XCTAssertGreaterThan(kept.count, 0)
+    XCTAssertLessThanOrEqual(kept.count, zipData.count / 2)
+    XCTAssertEqual(kept, zipData.prefix(kept.count))
     XCTAssertFalse(FileManager.default.fileExists(atPath: models.appendingPathComponent("sd-models-for-AG-FAS").path))
     hub.resetCounters()
     try await fetch(sets: ["dfg"])
     XCTAssertEqual(hub.rangeRequests, 1)
-    XCTAssertEqual(hub.served["/blobs/\(sha256(zipData))"], zipData.count - zipData.count / 2)
+    XCTAssertEqual(hub.served["/blobs/\(sha256(zipData))"], zipData.count - kept.count, "only the rest is fetched")
     XCTAssertEqual(
       try Data(contentsOf: hubCache.appendingPathComponent("models--authors--agfas/blobs/\(sha256(zipData))")), zipData)
     XCTAssertFalse(FileManager.default.fileExists(atPath: partial.path))
