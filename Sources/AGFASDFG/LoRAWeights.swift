@@ -167,24 +167,12 @@ public struct LoRAWeights: Sendable {
 
   // MARK: Applying
 
-  /// Adds each adapter into its layer's weight in `model` (inference: no cost per call).
-  /// Every module must name a linear layer of the model with matching shapes.
+  /// Adds each adapter into its layer's weight in `model` (inference: no cost per call):
+  /// attached, then merged by `LoRA.merge`. Every module must name a linear layer of the
+  /// model with matching shapes; adapters already attached to `model` are merged too.
   public func merge(into model: ParameterStore, file: String) throws {
-    let layers = Dictionary(model.linearLayers.map { ($0.path, $0.slot) }, uniquingKeysWith: { a, _ in a })
-    for (module, m) in modules.sorted(by: { $0.key < $1.key }) {
-      guard let slot = layers[module], let weight = model[module + ".weight"] else {
-        throw LoRAError.file(file, "adapts \(module), which this UNet does not have (a LoRA for another model?)")
-      }
-      guard m.down.shape[1] == slot.inFeatures, m.up.shape[0] == slot.outFeatures else {
-        throw LoRAError.file(
-          file,
-          "\(module): down \(m.down.shape) and up \(m.up.shape) do not fit its [\(slot.outFeatures), \(slot.inFeatures)] weight"
-        )
-      }
-      let delta = try withoutGrad { try m.up.matmul(m.down) * (m.alpha / Float(m.rank)) }
-      let merged = try withoutGrad { try weight.value.converted(to: .float32) + delta }
-      weight.value = merged.converted(to: weight.value.dtype)
-    }
+    try attach(to: model, adapters: ParameterStore(), file: file)
+    try LoRA.merge(in: model)
   }
 
   /// Attaches the adapters to `model`'s layers as trainable parameters registered in

@@ -116,7 +116,8 @@ public struct FineTuneMemory: Sendable {
 }
 
 extension FineTuneOptions {
-  func withCheckpointing(_ on: Bool) -> FineTuneOptions {
+  /// These options with activation checkpointing on or off.
+  public func withCheckpointing(_ on: Bool) -> FineTuneOptions {
     var o = self
     o.gradientCheckpointing = on
     return o

@@ -277,9 +277,9 @@ final class FineTuneRunTests: XCTestCase {
 
     // Left to the estimate, checkpointing is chosen only where the run needs it to fit.
     let plain = try FineTuneMemory(
-      pipeline: pipeline, options: options.withCheckpointingForTests(false), faceSize: 32, available: nil)
+      pipeline: pipeline, options: options.withCheckpointing(false), faceSize: 32, available: nil)
     let saved = try FineTuneMemory(
-      pipeline: pipeline, options: options.withCheckpointingForTests(true), faceSize: 32, available: nil)
+      pipeline: pipeline, options: options.withCheckpointing(true), faceSize: 32, available: nil)
     XCTAssertLessThan(saved.activationBytes, plain.activationBytes)
     let between = (plain.totalBytes + saved.totalBytes) / 2
     XCTAssertEqual(
@@ -290,13 +290,5 @@ final class FineTuneRunTests: XCTestCase {
       try FineTuneMemory.deciding(options, pipeline: pipeline, faceSize: 32, available: 1 << 40).0
         .gradientCheckpointing,
       false)
-  }
-}
-
-extension FineTuneOptions {
-  func withCheckpointingForTests(_ on: Bool) -> FineTuneOptions {
-    var o = self
-    o.gradientCheckpointing = on
-    return o
   }
 }
