@@ -73,7 +73,8 @@ let package = Package(
     .target(
       name: "AGFASBench",
       dependencies: [
-        "AGFASEngine", "AGFASNN", "AGFASDiffusion", "AGFASDFG", "AGFASFaces", "AGFASOANet", "AGFASTraining",
+        "AGFASEngine", "AGFASNN", "AGFASCheckpoint", "AGFASImage", "AGFASDiffusion", "AGFASDFG", "AGFASFaces",
+        "AGFASOANet", "AGFASTraining",
         "AGFASDFGTraining",
       ]),
     // Video frames through FFmpeg's libraries from Debian (libavformat-dev, libavcodec-dev,
@@ -166,7 +167,7 @@ let package = Package(
       exclude: ["Fixtures"]),
     .testTarget(
       name: "AGFASDFGTests",
-      dependencies: ["AGFASDFG", "AGFASDiffusion", "AGFASNN", "AGFASImage", "AGFASTestSupport"],
+      dependencies: ["AGFASDFG", "AGFASDiffusion", "AGFASNN", "AGFASImage", "AGFASBench", "AGFASTestSupport"],
       exclude: ["Fixtures"]),
     .testTarget(
       name: "AGFASDFGTrainingTests",

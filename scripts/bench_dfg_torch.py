@@ -3,7 +3,9 @@
     python3 scripts/bench_dfg_torch.py --threads N --repeat R [--dtypes fp32,bf16] [--no-full]
 
 Prints one JSON object per line: the stack line of bench_common.start, then {"op", "dtype",
-"seconds", "gflop"} (median of R runs; the whole reconstruction runs once), then
+"seconds", "gflop"} (median of R runs; the whole reconstruction runs once): the peak
+convolutions, attention (F.scaled_dot_product_attention, forward and forward+backward, in the
+dtype itself), the UNet and VAE and the reconstruction; then
 {"op": "peak RSS", "dtype": "", "seconds": 0, "gflop": GiB}.
 bf16 runs under torch.autocast("cpu", dtype=torch.bfloat16), as a PyTorch user would.
 """
@@ -13,6 +15,7 @@ import json
 import time
 
 import torch
+import torch.nn.functional as F
 from diffusers import AutoencoderKL, PNDMScheduler, UNet2DConditionModel
 from bench_common import median_time, start
 
@@ -30,8 +33,56 @@ GFLOP = {"unet step b1": 179.0, "unet step b4": 716.0, "vae encode 256": 273.0, 
          "reconstruction (41 steps)": 8200.0}
 
 
-def emit(op, dtype, seconds):
-    print(json.dumps({"op": op, "dtype": dtype, "seconds": seconds, "gflop": GFLOP[op]}), flush=True)
+# Large 3x3 convolutions at the UNet's sizes: the best of them is the host's peak, which the
+# UNet's rows are compared with. (label, batch, channels, side)
+PEAK_CONVS = (("320->320 1x32x32", 1, 320, 32), ("320->320 4x32x32", 4, 320, 32),
+              ("640->640 4x16x16", 4, 640, 16), ("1280->1280 4x8x8", 4, 1280, 8))
+
+
+def attention_shapes():
+    """(label, heads, queries, keys, dims): the UNet's self-attention at 512 and 256 px faces
+    (4096/1024 tokens of 40 dims, then 256x80 and 64x160), its cross-attention to the 49
+    identity tokens, and the ViT's 197 tokens."""
+    return (("8x4096x40", 8, 4096, 4096, 40), ("8x1024x40", 8, 1024, 1024, 40),
+            ("8x1024x49x40", 8, 1024, 49, 40), ("8x256x80", 8, 256, 256, 80),
+            ("8x64x160", 8, 64, 64, 160), ("12x197x64", 12, 197, 197, 64))
+
+
+def attention_gflop(heads, queries, keys, dims):
+    """Two matmuls forward; the backward's four are counted as twice the forward."""
+    return 4 * heads * queries * keys * dims / 1e9
+
+
+def emit(op, dtype, seconds, gflop=None):
+    gflop = GFLOP[op] if gflop is None else gflop
+    print(json.dumps({"op": op, "dtype": dtype, "seconds": seconds, "gflop": gflop}), flush=True)
+
+
+def time_kernels(name, repeat):
+    """The peak convolutions and attention, forward and forward+backward, in `name`'s dtype."""
+    dtype = torch.float32 if name == "fp32" else torch.bfloat16
+    with torch.inference_mode():
+        for label, b, ch, side in PEAK_CONVS:
+            x = torch.randn(b, ch, side, side).to(dtype).contiguous(memory_format=torch.channels_last)
+            w = torch.randn(ch, ch, 3, 3).to(dtype).contiguous(memory_format=torch.channels_last)
+            bias = torch.randn(ch).to(dtype)
+            seconds = median_time(lambda: F.conv2d(x, w, bias, padding=1), repeat, warmup=2)
+            emit(f"conv3x3 {label}", name, seconds, 2 * b * ch * side * side * ch * 9 / 1e9)
+    for label, heads, queries, keys, dims in attention_shapes():
+        q = torch.randn(1, heads, queries, dims).to(dtype)
+        k, v = (torch.randn(1, heads, keys, dims).to(dtype) for _ in range(2))
+        gflop = attention_gflop(heads, queries, keys, dims)
+        with torch.inference_mode():
+            emit(f"attention fwd {label}", name,
+                 median_time(lambda: F.scaled_dot_product_attention(q, k, v), repeat, warmup=2), gflop)
+        qg, kg, vg = (t.clone().requires_grad_() for t in (q, k, v))
+        g = torch.randn(1, heads, queries, dims).to(dtype)
+
+        def both():
+            F.scaled_dot_product_attention(qg, kg, vg).backward(g)
+            qg.grad = kg.grad = vg.grad = None
+
+        emit(f"attention fwd+bwd {label}", name, median_time(both, repeat, warmup=2), 3 * gflop)
 
 
 def peak_rss_gib():
@@ -56,6 +107,7 @@ def main():
     x = torch.rand(1, 3, 256, 256) * 2 - 1
     cond = torch.randn(1, 49, 768)
     for name in args.dtypes.split(","):
+        time_kernels(name, args.repeat)
         ctx = (lambda: torch.autocast("cpu", dtype=torch.bfloat16)) if name == "bf16" else contextlib.nullcontext
         with torch.inference_mode(), ctx():
             for b in (1, 4):

@@ -33,18 +33,31 @@ public func medianSeconds(repeats: Int, _ body: () throws -> Void) rethrows -> D
 
 /// Renders ours-vs-PyTorch rows as a fixed-width table.
 public func benchTable(ours: [BenchResult], torch: [BenchResult]) -> String {
-  func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
+  benchTable(ours: ours, peers: [("torch", torch)])
+}
+
+/// Renders our rows beside each peer's (PyTorch, OpenVINO) as a fixed-width table: a peer's
+/// milliseconds and GFLOP/s, and our speed-up over it (its time over ours). A peer without a
+/// row for an op leaves its columns blank; a peer with no rows at all gets no columns.
+public func benchTable(ours: [BenchResult], peers: [(name: String, results: [BenchResult])]) -> String {
+  func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count) }
   func num(_ v: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", v) }
-  var lines = [
-    pad("op", 30) + pad("dtype", 6) + pad("ours ms", 10) + pad("ours GF/s", 11) + pad("torch ms", 10)
-      + pad("torch GF/s", 11) + "speed-up"
-  ]
+  let peers = peers.filter { !$0.results.isEmpty }
+  let width = max(30, (ours.map(\.op.count).max() ?? 0) + 1)
+  var header = pad("op", width) + pad("dtype", 6) + pad("ours ms", 10) + pad("ours GF/s", 11)
+  for peer in peers { header += pad("\(peer.name) ms", 12) + pad("\(peer.name) GF/s", 13) + pad("vs \(peer.name)", 12) }
+  var lines = [header.trimmingCharacters(in: .whitespaces)]
   for r in ours {
-    var line = pad(r.op, 30) + pad(r.dtype, 6) + pad(num(r.seconds * 1000, 2), 10) + pad(num(r.gflops), 11)
-    if let t = torch.first(where: { $0.op == r.op && $0.dtype == r.dtype }) {
-      line += pad(num(t.seconds * 1000, 2), 10) + pad(num(t.gflops), 11) + num(t.seconds / r.seconds, 2) + "x"
+    var line = pad(r.op, width) + pad(r.dtype, 6) + pad(num(r.seconds * 1000, 2), 10) + pad(num(r.gflops), 11)
+    for peer in peers {
+      if let t = peer.results.first(where: { $0.op == r.op && $0.dtype == r.dtype }) {
+        line +=
+          pad(num(t.seconds * 1000, 2), 12) + pad(num(t.gflops), 13) + pad(num(t.seconds / r.seconds, 2) + "x", 12)
+      } else {
+        line += String(repeating: " ", count: 37)
+      }
     }
-    lines.append(line)
+    lines.append(line.trimmingCharacters(in: .whitespaces))
   }
   return lines.joined(separator: "\n")
 }

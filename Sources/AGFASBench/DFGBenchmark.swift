@@ -15,14 +15,24 @@ public enum DFGBenchmark {
   /// Times one UNet step (batch 1 and 4), VAE encode/decode at 256 and, unless `full` is
   /// false, one whole reconstruction, in each dtype. `log` receives progress lines.
   /// Also logs the PSNR of the bf16 reconstruction's 8-bit image against the fp32 one when
-  /// both run.
-  public static func run(dtypes: [DType], repeats: Int, full: Bool, log: (String) -> Void) throws -> [BenchResult] {
+  /// both run. With `writeModels`, the random models are first written there in the released
+  /// layout (`ReconstructRunBenchmark.writeModels`) for `agfas reconstruct` runs; `timed`
+  /// false stops there.
+  public static func run(
+    dtypes: [DType], repeats: Int, full: Bool, timed: Bool = true, writeModels: String? = nil,
+    log: (String) -> Void
+  ) throws -> [BenchResult] {
     log("building SD-1.5 UNet, VAE and iresnet18 with random weights")
     let unetStore = ParameterStore(initialization: .fast)
     let unet = try UNet2DConditionModel(unetStore.root(), config: .stableDiffusion15)
     let vaeStore = ParameterStore(initialization: .fast)
     let vae = try AutoencoderKL(.stableDiffusion15, vaeStore.root())
     let identity = try ArcFaceIdentity(initialization: .fast)
+    if let writeModels {
+      log("writing them to \(writeModels) for agfas reconstruct")
+      try ReconstructRunBenchmark.writeModels(unet: unetStore, vae: vaeStore, identity: identity, to: writeModels)
+    }
+    if !timed { return [] }
     let gen = TorchGenerator(seed: 0)
     let x = try gen.randn([1, 3, 256, 256]).clamped(min: -1, max: 1)
     let cond = gen.randn([1, 49, 768])

@@ -33,7 +33,7 @@ public enum FinetuneBenchmark {
         options.gradientCheckpointing = checkpointed
         options.precision = dtype == .float32 ? "fp32" : "bf16"
         // Measured before the model exists, as `finetune-dfg` does before loading it.
-        PeakMemory.reset()
+        ProcessMemory.resetPeak()
         let (step, memory) = try makeStep(options, available: FineTuneMemory.available())
         log("  " + memory.summary)
         do {
@@ -42,15 +42,18 @@ public enum FinetuneBenchmark {
           log("  skipped: \(error)")
           continue
         }
-        PeakMemory.reset()
+        ProcessMemory.resetPeak()
         let seconds = try medianSeconds(repeats: repeats, step)
         let r = BenchResult(op: op, dtype: options.precision, seconds: seconds, gflop: gflop[op]!)
-        log(String(format: "  %@ %@: %.3f s, peak resident memory %.2f GiB", op, r.dtype, seconds, PeakMemory.gib()))
+        log(
+          String(
+            format: "  %@ %@: %.3f s, peak resident memory %.2f GiB", op, r.dtype, seconds,
+            Double(ProcessMemory.peakResidentBytes) / 1_073_741_824))
         results.append(r)
       }
     }
     // Hands the freed models back to the system before the PyTorch side runs beside us.
-    PeakMemory.reset()
+    ProcessMemory.resetPeak()
     return results
   }
 
@@ -103,25 +106,5 @@ public enum FinetuneBenchmark {
       optimizer.zeroGrad()
     }
     return (step, memory)
-  }
-}
-
-/// The process's peak resident memory (VmHWM), resettable through /proc/self/clear_refs.
-enum PeakMemory {
-  /// Returns freed heap to the system first, so an earlier model's memory is not counted.
-  static func reset() {
-    // glibc's malloc_trim (malloc.h is not in Swift's Glibc module).
-    if let symbol = dlsym(dlopen(nil, RTLD_NOW), "malloc_trim") {
-      _ = unsafeBitCast(symbol, to: (@convention(c) (Int) -> Int32).self)(0)
-    }
-    try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)
-  }
-
-  static func gib() -> Double {
-    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-      let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-      let kb = line.split(whereSeparator: \.isWhitespace).dropFirst().first.flatMap({ Double($0) })
-    else { return 0 }
-    return kb / 1024 / 1024
   }
 }

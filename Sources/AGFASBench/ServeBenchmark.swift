@@ -1,3 +1,4 @@
+import AGFASEngine
 import Foundation
 
 /// Load and abuse of a running `agfas serve` (docs/serve.md): requests at rising concurrency
@@ -202,13 +203,9 @@ public enum ServeBenchmark {
 
   /// VmRSS and VmHWM of a process, in MB.
   public static func memory(of pid: Int32) -> (rss: Double, peak: Double) {
-    guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return (.nan, .nan) }
     func field(_ name: String) -> Double {
-      for line in text.split(separator: "\n") where line.hasPrefix(name) {
-        return Double(line.split(separator: " ").dropFirst().first(where: { !$0.isEmpty }) ?? "").map { $0 / 1024 }
-          ?? .nan
-      }
-      return .nan
+      let bytes = ProcessMemory.statusField(name, pid: pid)
+      return bytes > 0 ? Double(bytes) / 1_048_576 : .nan
     }
     return (field("VmRSS:"), field("VmHWM:"))
   }

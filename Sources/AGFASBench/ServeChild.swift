@@ -35,13 +35,13 @@ public final class ServeChild {
       }
       Thread.sleep(forTimeInterval: 0.05)
     }
-    guard port > 0 else { throw ServeBenchError("agfas serve did not start:\n\(lock.withLock { log })") }
+    guard port > 0 else { throw BenchError("agfas serve did not start:\n\(lock.withLock { log })") }
     // Ready once the models are loaded.
     while Date() < deadline, process.isRunning {
       if (try? json("GET", "/readyz"))?["status"] as? String == "ready" { return }
       Thread.sleep(forTimeInterval: 0.2)
     }
-    throw ServeBenchError("agfas serve did not get ready:\n\(lock.withLock { log })")
+    throw BenchError("agfas serve did not get ready:\n\(lock.withLock { log })")
   }
 
   public func json(_ method: String, _ path: String, body: [UInt8] = [], type: String? = nil) throws -> [String: Any] {
@@ -55,7 +55,7 @@ public final class ServeChild {
     let headers = (type.map { [("Content-Type", $0)] } ?? []) + (key.map { [("Authorization", "Bearer \($0)")] } ?? [])
     let request = RawHTTP.request(method, path, headers: headers, body: body)
     guard let (_, answer) = RawHTTP.fetch(port: port, request) else {
-      throw ServeBenchError("no answer from agfas serve to \(method) \(path)")
+      throw BenchError("no answer from agfas serve to \(method) \(path)")
     }
     return Data(answer)
   }
@@ -75,7 +75,7 @@ public final class ServeChild {
 }
 
 /// Why the serve benchmark could not go on.
-public struct ServeBenchError: Error, CustomStringConvertible {
+public struct BenchError: Error, CustomStringConvertible {
   public let description: String
   init(_ description: String) { self.description = description }
 }

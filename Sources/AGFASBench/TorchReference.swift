@@ -10,8 +10,8 @@ public enum TorchReference {
 
     public var description: String {
       switch self {
-      case .missing(let what): "PyTorch reference: \(what)"
-      case .failed(let what): "PyTorch reference failed: \(what)"
+      case .missing(let what): "reference: \(what)"
+      case .failed(let what): "reference failed: \(what)"
       }
     }
   }
@@ -19,14 +19,16 @@ public enum TorchReference {
   /// Runs `python script args...` and decodes each stdout line as a `BenchResult`. The line
   /// `{"stack": ...}` the scripts print first (versions, CPU capability, threads) goes to `log`
   /// with the ISA caps passed on: stdout by default, above the table the bench commands print.
+  /// `side` names the peer in those lines and in errors ("PyTorch", "OpenVINO").
   public static func run(
-    python: String, script: String, arguments: [String], log: (String) -> Void = { print($0) }
+    python: String, script: String, arguments: [String], side: String = "PyTorch",
+    log: (String) -> Void = { print($0) }
   ) throws -> [BenchResult] {
     guard FileManager.default.isExecutableFile(atPath: python) else {
       throw Failure.missing("no executable Python at \(python) (give the venv's bin/python)")
     }
     guard FileManager.default.fileExists(atPath: script) else {
-      throw Failure.missing("script \(script) not found (run from the AGFAS checkout or pass --torch-script)")
+      throw Failure.missing("script \(script) not found (run from the AGFAS checkout or pass the script's option)")
     }
     let process = Process()
     process.executableURL = URL(fileURLWithPath: python)
@@ -43,15 +45,15 @@ public enum TorchReference {
     process.waitUntilExit()
     guard process.terminationStatus == 0 else {
       let tail = String(decoding: errData, as: UTF8.self).split(separator: "\n").suffix(5).joined(separator: "\n")
-      throw Failure.failed("exit \(process.terminationStatus): \(tail)")
+      throw Failure.failed("\(side) side, exit \(process.terminationStatus): \(tail)")
     }
     var results: [BenchResult] = []
     for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
       if let stack = try? JSONDecoder().decode(Stack.self, from: Data(line.utf8)) {
         let caps = capNames.compactMap { name in env[name].map { "\(name)=\($0)" } }
-        log("PyTorch side: \(stack.stack)" + (caps.isEmpty ? "" : " (\(caps.joined(separator: ", ")))"))
+        log("\(side) side: \(stack.stack)" + (caps.isEmpty ? "" : " (\(caps.joined(separator: ", ")))"))
       } else if let note = try? JSONDecoder().decode(Note.self, from: Data(line.utf8)) {
-        log("PyTorch side: \(note.note)")
+        log("\(side) side: \(note.note)")
       } else {
         results.append(try JSONDecoder().decode(BenchResult.self, from: Data(line.utf8)))
       }

@@ -105,8 +105,12 @@ public struct ModelFolder: Sendable {
 public enum StateDict {
   /// Every tensor of a checkpoint file or model folder as `[name: Tensor]` (fp32, bf16 kept).
   /// A training checkpoint's `state_dict` is picked out, and `stripPrefix` (e.g. "module.")
-  /// is removed from keys that carry it.
-  public static func load(path: String, stripPrefix: String? = nil) throws -> [String: Tensor] {
+  /// is removed from keys that carry it. `mapped`: large fp32/bf16 tensors borrow the file's
+  /// read-only mapping instead of being copied (`CheckpointTensor.loadMapped`), for weights
+  /// that are only read (inference).
+  public static func load(
+    path: String, stripPrefix: String? = nil, mapped: Bool = false, minimumMappedBytes: Int = 1 << 16
+  ) throws -> [String: Tensor] {
     var out: [String: Tensor] = [:]
     for file in try files(path) {
       var value = try Checkpoint.load(path: file).stateDict()
@@ -115,7 +119,7 @@ public enum StateDict {
         guard out[name] == nil else {
           throw CheckpointError.malformed(path: file, reason: "tensor '\(name)' appears in more than one shard")
         }
-        out[name] = try t.load()
+        out[name] = try mapped ? t.loadMapped(minimumMappedBytes: minimumMappedBytes) : t.load()
       }
     }
     return out

@@ -60,10 +60,12 @@ public final class DFGPipeline: @unchecked Sendable {
     let schedulerConfig = try SchedulerConfig.load(paths.schedulerConfig)
     let unetStore = ParameterStore(initialization: .uninitialized)
     let unet = try UNet2DConditionModel(unetStore.root(), config: unetConfig)
-    try unetStore.load(StateDict.load(path: paths.unet))
+    // Mapped, not copied: the weights are only read, and each leaves memory once its
+    // kernel-layout copy exists, so a fp32 run holds one copy of each (docs/engine.md).
+    try unetStore.load(StateDict.load(path: paths.unet, mapped: true))
     let vaeStore = ParameterStore(initialization: .uninitialized)
     let vae = try AutoencoderKL(vaeConfig, vaeStore.root())
-    try vae.load(StateDict.load(path: paths.vae))
+    try vae.load(StateDict.load(path: paths.vae, mapped: true))
     // The identity tokens are padded to the UNet's cross-attention width (768 for SD-1.5).
     let tokenDim: Int
     switch unetConfig.crossAttentionDim {

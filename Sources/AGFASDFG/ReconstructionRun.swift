@@ -20,6 +20,8 @@ public struct ReconstructionRun: Sendable {
     case step(Int, of: Int)
     /// Temporary files of earlier, killed runs were removed (paths).
     case removedLeftovers([String])
+    /// A batch of `faces` was reconstructed in `seconds` (decoding its images not included).
+    case finishedBatch(faces: Int, seconds: Double)
   }
 
   public let pipeline: DFGPipeline
@@ -82,7 +84,8 @@ public struct ReconstructionRun: Sendable {
         x, seeds: Array(repeating: seed, count: batch.count), options: options,
         progress: { events(.step($0, of: $1)) })
       let images = try Image.images(fromBatch: decoded)
-      let perFace = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 / Double(batch.count)
+      let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+      let perFace = seconds / Double(batch.count)
       var failures = 0
       for ((item, _), image) in zip(batch, images) {
         do {
@@ -94,6 +97,7 @@ public struct ReconstructionRun: Sendable {
           events(.failed(item, error: "\(error)"))
         }
       }
+      events(.finishedBatch(faces: batch.count, seconds: seconds))
       return failures
     } catch {
       for (item, _) in batch { events(.failed(item, error: "\(error)")) }

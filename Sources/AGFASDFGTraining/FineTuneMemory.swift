@@ -98,12 +98,8 @@ public struct FineTuneMemory: Sendable {
   /// The smaller of the cgroup's memory limit and the kernel's MemAvailable, in bytes.
   public static func available() -> Int? {
     var values: [Int] = []
-    if let text = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8),
-      let line = text.split(separator: "\n").first(where: { $0.hasPrefix("MemAvailable:") }),
-      let kb = line.split(whereSeparator: \.isWhitespace).dropFirst().first.flatMap({ Int($0) })
-    {
-      values.append(kb * 1024)
-    }
+    let free = ProcessMemory.kilobyteField("MemAvailable:", file: "/proc/meminfo")
+    if free > 0 { values.append(free) }
     if let text = try? String(contentsOfFile: "/sys/fs/cgroup/memory.max", encoding: .utf8),
       let limit = Int(text.trimmingCharacters(in: .whitespacesAndNewlines))
     {

@@ -167,7 +167,7 @@ public final class FineTuner {
           return loss
         }
       }
-      let value = Double(try loss.toArray()[0])
+      let value = Double(loss.toArray()[0])
       guard value.isFinite else {
         throw FineTuneError.data("the loss at step \(s) is \(value): training diverged (lower --learning-rate)")
       }

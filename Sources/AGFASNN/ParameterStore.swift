@@ -61,7 +61,13 @@ public final class ParameterStore: @unchecked Sendable {
   /// Converts every floating-point value to `dtype` (e.g. bf16 inference halves the weights'
   /// memory and skips per-call conversions).
   public func convert(to dtype: DType) {
-    for p in all where p.value.dtype != dtype { p.value = p.value.converted(to: dtype) }
+    for p in all where p.value.dtype != dtype {
+      let old = p.value
+      p.value = old.converted(to: dtype)
+      // Weights mapped from a file would stay resident until the whole file is unmapped, after
+      // the last of them converts: give each one's pages back as soon as it is done.
+      old.storage.releaseResidentPages()
+    }
   }
 
   /// The current values by path (a state dict).

@@ -43,47 +43,6 @@ struct BenchOps: ParsableCommand {
   }
 }
 
-struct BenchDFG: ParsableCommand {
-  static let configuration = CommandConfiguration(
-    commandName: "dfg",
-    abstract:
-      "Time the DFG at full SD-1.5 size (random weights): UNet step b1/b4, VAE encode/decode at 256, one reconstruction.",
-    discussion:
-      "Build in release: swift run -c release agfas bench dfg --python VENV/bin/python (needs diffusers in the venv)")
-
-  @Option(help: "Element types to time: fp32, bf16 or both (comma separated).")
-  var precision = "fp32,bf16"
-
-  @Option(help: "Timed repeats per part (the median is reported; the whole reconstruction runs once).")
-  var `repeat` = 3
-
-  @Flag(help: "Skip the whole 41-step reconstruction.")
-  var noFull = false
-
-  @Option(help: "Python of a venv with torch and diffusers; when given, PyTorch times the same parts in this run.")
-  var python: String?
-
-  @Option(help: "The PyTorch side of the benchmark.")
-  var torchScript = "scripts/bench_dfg_torch.py"
-
-  /// Checked before run(), so a mistake shows this subcommand's usage.
-  func validate() throws { _ = try parsePrecisions(precision, repeats: `repeat`) }
-
-  func run() throws {
-    setlinebuf(stdout)  // progress lines appear as they happen, also when piped to a file
-    let (names, dtypes) = try parsePrecisions(precision, repeats: `repeat`)
-    let threads = ProcessInfo.processInfo.activeProcessorCount
-    print("AGFAS DFG on \(threads) threads, \(`repeat`) repeats (median)")
-    let ours = try DFGBenchmark.run(dtypes: dtypes, repeats: `repeat`, full: !noFull) { print($0) }
-    let peak = Double(peakResidentKiB()) / 1_048_576
-    let torch = try torchResults(
-      python, script: torchScript, repeats: `repeat`, dtypes: names, extra: noFull ? ["--no-full"] : [])
-    print(benchTable(ours: ours, torch: torch.filter { $0.op != "peak RSS GiB" }))
-    let torchPeak = torch.first { $0.op == "peak RSS GiB" }.map { String(format: ", PyTorch %.1f GiB", $0.gflop) } ?? ""
-    print(String(format: "peak resident memory: AGFAS %.1f GiB", peak) + torchPeak)
-  }
-}
-
 /// This process's peak resident set (getrusage ru_maxrss, KiB on Linux).
 func peakResidentKiB() -> Int {
   var usage = rusage()
@@ -107,12 +66,14 @@ func parsePrecisions(_ list: String, repeats: Int) throws -> (names: [String], d
 /// The PyTorch side of a bench command, when `--python` was given: the same work in the
 /// committed script, on as many threads as the engine uses.
 func torchResults(
-  _ python: String?, script: String, repeats: Int, dtypes names: [String], extra: [String] = []
+  _ python: String?, script: String, repeats: Int, dtypes names: [String], extra: [String] = [],
+  side: String = "PyTorch"
 ) throws -> [BenchResult] {
   guard let python else { return [] }
-  print("running PyTorch ...")
+  print("running \(side) ...")
   let threads = ProcessInfo.processInfo.activeProcessorCount
   return try TorchReference.run(
     python: python, script: script,
-    arguments: ["--threads", "\(threads)", "--repeat", "\(repeats)", "--dtypes", names.joined(separator: ",")] + extra)
+    arguments: ["--threads", "\(threads)", "--repeat", "\(repeats)", "--dtypes", names.joined(separator: ",")] + extra,
+    side: side)
 }

@@ -40,6 +40,8 @@ struct Reconstruct: ParsableCommand {
   var batch = 1
   @Option(help: "This machine's share: i/n (0-based).")
   var shard = "0/1"
+  @Option(help: "Also write the run's start-up time, faces per hour and peak memory to this JSON file.")
+  var stats: String?
 
   // Options are checked here, not in run(), so a mistake shows this subcommand's usage.
   // Numbers use .unconditional parsing: "--strength -5" is read and refused here, not taken
@@ -72,12 +74,23 @@ struct Reconstruct: ParsableCommand {
     let dtype = try precisionType(precision)
     stderr("loading the DFG (\(precisionName(dtype))) ...")
     let pipeline = try DFGPipeline.load(paths, precision: dtype)
+    let loaded = ProcessClock.secondsSinceLaunch ?? -startedAt.timeIntervalSinceNow
     let run = ReconstructionRun(
       pipeline: pipeline, options: .init(strength: strength, steps: steps, scheduler: scheduler), seed: seed,
       batchSize: batch)
     var progress = ProgressLine()
     let failures = try run.run(job, startedAt: startedAt) { progress.handle($0) }
-    progress.finish()
+    let summary = ReconstructionStats(
+      precision: precisionName(dtype), batch: batch, written: progress.done, failed: progress.failed,
+      launchToModelsSeconds: loaded, launchToFirstStepSeconds: progress.firstStepAfterLaunch,
+      reconstructionSeconds: progress.elapsed, steadyFacesPerHour: progress.steadyFacesPerHour,
+      peakResidentBytes: ProcessMemory.peakResidentBytes, weightBytes: pipeline.weightBytes)
+    progress.finish(summary)
+    if let stats {
+      let encoder = JSONEncoder()
+      encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+      try AtomicFile.write(Array(try encoder.encode(summary)), to: stats)
+    }
     if failures > 0 { throw ExitCode(1) }
   }
 }
@@ -89,19 +102,33 @@ struct ProgressLine {
   var failed = 0
   var started = DispatchTime.now().uptimeNanoseconds
   let live = isatty(2) != 0
+  /// When the first UNet step ended, in seconds after the process started.
+  var firstStepAfterLaunch: Double?
+  /// Faces and seconds of each batch, in order.
+  var batches: [(faces: Int, seconds: Double)] = []
+  /// Faces per hour over the batches after the first (nil with one batch): the rate a long
+  /// run settles at, without the first batch's one-time costs (kernel set-up, weight reorders).
+  var steadyFacesPerHour: Double? {
+    let rest = batches.dropFirst()
+    let seconds = rest.reduce(0) { $0 + $1.seconds }
+    return rest.isEmpty || seconds <= 0 ? nil : Double(rest.reduce(0) { $0 + $1.faces }) * 3600 / seconds
+  }
+  var elapsed: Double { Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9 }
 
   mutating func handle(_ event: ReconstructionRun.Event) {
     switch event {
     case .started(let all, let pending):
       total = pending
       stderr("\(pending) of \(all) faces to reconstruct (\(all - pending) already done)")
+    case .finishedBatch(let faces, let seconds):
+      batches.append((faces, seconds))
     case .removedLeftovers(let paths):
       stderr("removed \(paths.count) temporary file(s) of an earlier, interrupted run")
     case .step(let i, let n):
+      if firstStepAfterLaunch == nil { firstStepAfterLaunch = ProcessClock.secondsSinceLaunch }
       if live { FileHandle.standardError.write("\r  step \(i)/\(n)   ".data(using: .utf8)!) }
     case .wrote(let item, let perFace):
       done += 1
-      let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
       let eta = elapsed / Double(done) * Double(total - done - failed)
       stderr(
         String(
@@ -113,9 +140,17 @@ struct ProgressLine {
     }
   }
 
-  func finish() {
-    stderr("done: \(done) written, \(failed) failed")
+  func finish(_ stats: ReconstructionStats) {
+    let start = stats.launchToFirstStepSeconds.map { String(format: ", first UNet step done %.1f s after launch", $0) }
+    stderr(
+      "done: \(done) written, \(failed) failed in \(duration(stats.reconstructionSeconds))"
+        + String(format: " (%.0f faces/hour", stats.facesPerHour)
+        + (stats.steadyFacesPerHour.map { String(format: ", %.0f after the first batch", $0) } ?? "")
+        + String(format: "; peak memory %.2f GiB", gib(stats.peakResidentBytes))
+        + String(format: " for %.2f GiB of weights%@)", gib(stats.weightBytes), start ?? ""))
   }
+
+  func gib(_ bytes: Int) -> Double { Double(bytes) / 1_073_741_824 }
 
   func duration(_ s: Double) -> String {
     let t = Int(s.rounded())

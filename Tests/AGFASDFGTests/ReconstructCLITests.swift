@@ -1,3 +1,4 @@
+import AGFASDFG
 import AGFASEngine
 import AGFASImage
 import AGFASTestSupport
@@ -70,6 +71,42 @@ final class ReconstructCLITests: XCTestCase {
     defer { try? FileManager.default.removeItem(atPath: out.path + "-auto") }
     XCTAssertEqual(auto.status, 0, auto.stderr)
     XCTAssertEqual(auto.stderr.components(separatedBy: "precision auto: fp32").count - 1, 1, auto.stderr)
+  }
+
+  /// `--stats` reports what the run cost: the faces, the start-up after exec, faces per hour
+  /// from its own clock, the peak memory and the weights' size as the pipeline holds them.
+  func testStatsReportStartUpThroughputAndMemory() throws {
+    let stats = out.path + "-stats.json"
+    defer { try? FileManager.default.removeItem(atPath: stats) }
+    let result = try reconstruct(["--batch", "2", "--precision", "fp32", "--stats", stats])
+    XCTAssertEqual(result.status, 0, result.stderr)
+    let r = try JSONDecoder().decode(ReconstructionStats.self, from: Data(contentsOf: URL(fileURLWithPath: stats)))
+    XCTAssertEqual([r.precision, "\(r.batch)", "\(r.written)", "\(r.failed)"], ["fp32", "2", "2", "0"])
+    let pipeline = try DFGPipeline.load(DFGModelPaths(models: fixtures.appendingPathComponent("models").path))
+    let expected = [pipeline.unetParameters!, pipeline.vaeParameters!, pipeline.identity.store].reduce(0) {
+      $0 + $1.all.reduce(0) { $0 + Shape.count($1.shape) * 4 }
+    }
+    XCTAssertEqual(r.weightBytes, expected)
+    XCTAssertGreaterThan(r.peakResidentBytes, r.weightBytes)
+    XCTAssertGreaterThan(r.launchToModelsSeconds, 0)
+    let firstStep = try XCTUnwrap(r.launchToFirstStepSeconds)
+    XCTAssertGreaterThanOrEqual(firstStep, r.launchToModelsSeconds)
+    XCTAssertGreaterThan(r.reconstructionSeconds, 0)
+    XCTAssertEqual(r.facesPerHour, 2 * 3600 / r.reconstructionSeconds, accuracy: 1e-9)
+    XCTAssertEqual(r.memoryRatio, Double(r.peakResidentBytes) / Double(expected), accuracy: 1e-12)
+    // Two faces in one batch: no rate after a first batch. With --batch 1, the second face's.
+    XCTAssertNil(r.steadyFacesPerHour)
+    XCTAssertTrue(result.stderr.contains("faces/hour; peak memory"), result.stderr)
+    XCTAssertTrue(result.stderr.contains("first UNet step done"), result.stderr)
+    try FileManager.default.removeItem(at: out)
+    let single = try reconstruct(["--batch", "1", "--precision", "fp32", "--stats", stats])
+    XCTAssertEqual(single.status, 0, single.stderr)
+    let s = try JSONDecoder().decode(ReconstructionStats.self, from: Data(contentsOf: URL(fileURLWithPath: stats)))
+    let steady = try XCTUnwrap(s.steadyFacesPerHour)
+    // The second face's own rate: positive, and within 20x of the whole run's.
+    XCTAssertGreaterThan(steady, 0)
+    XCTAssertLessThan(steady, 2 * 3600 / s.reconstructionSeconds * 20)
+    XCTAssertTrue(single.stderr.contains("after the first batch"), single.stderr)
   }
 
   func testShardsSplitTheTree() throws {

@@ -84,5 +84,24 @@ public struct CheckpointTensor: @unchecked Sendable, CustomStringConvertible {
       base + storage.byteOffset, dtype: dtype, shape: shape, strides: strides, offset: storageOffset)
   }
 
+  /// The values without a copy where the file holds them as a tensor would (contiguous,
+  /// row-major fp32 or bf16, element-aligned, at least `minimumMappedBytes`): the tensor's
+  /// storage is then the file's read-only mapping, kept alive by the tensor, whose pages can
+  /// leave memory once a kernel has its own copy (`TensorStorage.releaseResidentPages`).
+  /// Anything else is copied as `load()` copies it. The tensor must never be written in place:
+  /// the mapping is read-only. Small tensors are copied: they save nothing and would keep
+  /// their neighbours' pages resident.
+  public func loadMapped(minimumMappedBytes: Int = 1 << 16) throws -> Tensor {
+    guard let file = storage.file, let base = file.base, dtype == .float32 || dtype == .bfloat16,
+      strides == Shape.strides(shape), Shape.count(shape) * dtype.byteSize >= minimumMappedBytes
+    else { return try load() }
+    let start = base + storage.byteOffset + storageOffset * dtype.byteSize
+    guard Int(bitPattern: start) % dtype.byteSize == 0 else { return try load() }
+    let bytes = Shape.count(shape) * dtype.byteSize
+    let mapped = TensorStorage(
+      borrowing: UnsafeMutableRawPointer(mutating: start), byteCount: bytes, owner: file, fileMapping: true)
+    return Tensor(shape: shape, dtype: dtype.engineDType, storage: mapped)
+  }
+
   public var description: String { "tensor(\(dtype), \(shape))" }
 }
