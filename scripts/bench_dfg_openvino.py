@@ -114,7 +114,7 @@ def run_ir(folder, args):
     import openvino as ov
     import torch
     from diffusers import PNDMScheduler
-    from bench_dfg_torch import GFLOP, SCHEDULER, attention_gflop, attention_shapes
+    from bench_dfg_torch import GFLOP, SCHEDULER, attention_gflop, attention_shapes, peak_rss_gib
 
     core = ov.Core()
     native_bf16 = "BF16" in core.get_property("CPU", "OPTIMIZATION_CAPABILITIES")
@@ -159,7 +159,7 @@ def run_ir(folder, args):
                 latents = s.step(torch.from_numpy(eps.copy()), timestep, latents).prev_sample
             dec.infer([(latents / 0.18215).numpy()])
             emit("reconstruction (41 steps)", name, time.perf_counter() - t, GFLOP["reconstruction (41 steps)"])
-            note(f"{name}: OpenVINO peak resident memory after the reconstruction {peak_gib():.1f} GiB")
+            note(f"{name}: OpenVINO peak resident memory after the reconstruction {peak_rss_gib():.1f} GiB")
         t801 = np.array(801, dtype=np.int64)
         for b in (1, 4):
             model = unet if b == 1 else compiled(
@@ -180,13 +180,7 @@ def run_ir(folder, args):
             request = attention.create_infer_request()
             emit(f"{ATTENTION} {op}", name, median_time(lambda: request.infer([q, kv, kv]), args.repeat, warmup=2),
                  attention_gflop(heads, queries, keys, dims))
-    note(f"OpenVINO peak resident memory of the whole run {peak_gib():.1f} GiB (every model above compiled)")
-
-
-def peak_gib():
-    """This process's peak resident set so far (VmHWM)."""
-    with open("/proc/self/status") as f:
-        return next(int(line.split()[1]) for line in f if line.startswith("VmHWM:")) / 2**20
+    note(f"OpenVINO peak resident memory of the whole run {peak_rss_gib():.1f} GiB (every model above compiled)")
 
 
 def main():
